@@ -1,0 +1,95 @@
+"""Typed bus errors that name the port, motor and register, and say what to do.
+
+Operators hit these at the robot (LeRobot's "There is no status packet!" is the most reported
+SO-101 problem), so every message carries the likely causes, not just the symptom.
+"""
+from __future__ import annotations
+
+from so101_hardware.protocol import ServoErrorBits
+
+
+class BusError(Exception):
+    """Base of every servo-bus failure."""
+
+
+class PortError(BusError):
+    """The serial port cannot be used (missing, busy, no permission, not a servo bus)."""
+
+
+def _where(motor_id: int, register: str | None, motor_name: str | None) -> str:
+    who = f"motor {motor_id}" + (f" ({motor_name})" if motor_name else "")
+    return f"{who}, register {register}" if register else who
+
+
+class MotorError(BusError):
+    """A failure that concerns one motor (and usually one register)."""
+
+    def __init__(self, motor_id: int, register: str | None, detail: str, motor_name: str | None = None):
+        self.motor_id = motor_id
+        self.register = register
+        self.motor_name = motor_name
+        super().__init__(f"{_where(motor_id, register, motor_name)}: {detail}")
+
+
+class NoStatusPacketError(MotorError):
+    """The motor did not answer within the timeout, after every retry."""
+
+    def __init__(self, motor_id: int, register: str | None, attempts: int, timeout_s: float, motor_name: str | None = None):
+        self.attempts = attempts
+        super().__init__(
+            motor_id,
+            register,
+            f"no status packet after {attempts} attempt(s) of {timeout_s * 1000:.0f} ms. "
+            "Check that the motor is powered and daisy-chained, that its id and the bus baud rate are "
+            "right (so101-scan lists what answers), and the cable.",
+            motor_name,
+        )
+
+
+class ChecksumError(MotorError):
+    """Replies arrived but failed their checksum on every attempt (noise, loose cable, wrong baud)."""
+
+    def __init__(self, motor_id: int, register: str | None, attempts: int, motor_name: str | None = None):
+        self.attempts = attempts
+        super().__init__(
+            motor_id,
+            register,
+            f"bad checksum on {attempts} attempt(s): electrical noise, a loose connector or a baud mismatch.",
+            motor_name,
+        )
+
+
+class ServoStatusError(MotorError):
+    """The servo answered with error bits set (overload, overheat, voltage, angle, over-current)."""
+
+    _ADVICE = {
+        ServoErrorBits.OVERLOAD: "the joint is blocked or overloaded; free it, then disable and re-enable torque",
+        ServoErrorBits.OVERHEAT: "let the servo cool down",
+        ServoErrorBits.VOLTAGE: "check the power supply voltage (STS3215: 6-12.6 V)",
+        ServoErrorBits.ANGLE: "the magnetic encoder reports a fault",
+        ServoErrorBits.OVERCURRENT: "current protection tripped; check for a stall or short",
+    }
+
+    def __init__(self, motor_id: int, register: str | None, bits: ServoErrorBits, motor_name: str | None = None):
+        self.bits = bits
+        advice = "; ".join(text for bit, text in self._ADVICE.items() if bit in bits)
+        super().__init__(motor_id, register, f"servo reports {bits.describe()} error: {advice}", motor_name)
+
+
+class MissingMotorsError(BusError):
+    """Expected motors did not answer a ping (e.g. on connect)."""
+
+    def __init__(self, port: str, missing: dict[int, str], found: dict[int, int]):
+        self.missing = missing
+        self.found = found
+        names = ", ".join(f"{mid} ({name})" for mid, name in missing.items())
+        seen = ", ".join(str(mid) for mid in sorted(found)) or "none"
+        super().__init__(
+            f"{port}: motor(s) {names} did not answer (ids that answered: {seen}). "
+            "Check power and the daisy-chain cable to those motors; a motor with a factory id of 1 "
+            "needs `so101-setup-motors` first."
+        )
+
+
+class WrongModelError(BusError):
+    """A motor answered with a model number other than the STS3215's."""

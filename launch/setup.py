@@ -1,0 +1,28 @@
+"""so101_bringup: an ament_python package that is also an ordinary pip distribution.
+
+ROS 2 (rclpy, message packages) is deliberately not in install_requires: robot PCs get it
+from their ROS installation, and the dev/CI set-up installs the PyPI ros-* wheels itself.
+"""
+from setuptools import find_packages, setup
+
+PACKAGE = "so101_bringup"
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    description="Launch files, parameters and the one-command demo for the SO-101 stack.",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(exclude=["test", "tests"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+    ],
+    install_requires=['so101_hardware', 'so101_calibration', 'so101_sim_bridge', 'so101_policy'],
+    zip_safe=True,
+    entry_points={
+        "console_scripts": [
+            "so101 = so101_bringup.cli:main",
+        ],
+    },
+)
