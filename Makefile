@@ -1,0 +1,38 @@
+# The two commands of the README, each creating .venv from nothing when needed:
+#   make demo   the main job on the embedded default (emulated arms)
+#   make test   the whole test suite
+SHELL := /bin/bash
+PYTHON_BOOT ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+READY := $(VENV)/.ready
+PACKAGES := calibration hardware sim_bridge policy_server launch
+SETUP_FILES := $(foreach p,$(PACKAGES),$(p)/setup.py $(p)/package.xml)
+
+.PHONY: demo test bench colcon venv clean
+
+venv: $(READY)
+
+$(READY): requirements-dev.txt $(SETUP_FILES)
+	@$(PYTHON_BOOT) -c 'import sys; assert sys.version_info[:2] in ((3, 11), (3, 12)), "need Python 3.11 or 3.12 (the PyPI ROS 2 wheels), found " + sys.version.split()[0]'
+	$(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation $(foreach p,$(PACKAGES),-e ./$(p))
+	@touch $@
+
+demo: $(READY)
+	$(VENV)/bin/so101 demo
+
+test: $(READY)
+	$(PY) -m pytest
+
+bench: $(READY)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Build the ament_python packages the way a robot PC does (colcon from the venv here).
+colcon: $(READY)
+	cd ros2_ws && ../$(VENV)/bin/colcon build --symlink-install
+
+clean:
+	rm -rf $(VENV) ros2_ws/build ros2_ws/install ros2_ws/log

@@ -1,0 +1,184 @@
+"""An SO-101 arm: six STS3215 servos on one bus, by joint name, with torque safety built in.
+
+Values here are raw servo ticks in the servo's (homed) frame; conversion to radians or LeRobot
+units belongs to so101_calibration. The configuration values are LeRobot's SO-101 follower
+values (shared/reference/lerobot-compat.md §5), so an arm configured here behaves as it does
+under LeRobot.
+
+Torque rule (DESIGN.md §6): torque is never enabled before a valid position read, and the goal is
+set to that present position first, so enabling torque never moves the arm.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from so101_calibration import SO101_JOINTS, Joint
+from so101_hardware.bus import FeetechBus, expect_model
+from so101_hardware.errors import BusError, MissingMotorsError
+
+log = logging.getLogger("so101_hardware.arm")
+
+
+class ArmRole(Enum):
+    LEADER = "leader"
+    FOLLOWER = "follower"
+
+
+# LeRobot's configure() writes, every motor (leader and follower alike).
+COMMON_MOTOR_SETTINGS: dict[str, int] = {
+    "Return_Delay_Time": 0,
+    "Maximum_Acceleration": 254,
+    "Acceleration": 254,
+    "Operating_Mode": 0,  # position mode
+}
+# Follower only: P lowered from 32 to 16 "to avoid shakiness".
+FOLLOWER_GAINS: dict[str, int] = {"P_Coefficient": 16, "I_Coefficient": 0, "D_Coefficient": 32}
+# Follower gripper only: limits that stop a stalled gripper from overheating (LeRobot ≥ 0.4.2).
+FOLLOWER_GRIPPER_PROTECTION: dict[str, int] = {"Max_Torque_Limit": 500, "Protection_Current": 250, "Overload_Torque": 25}
+
+STATE_REGISTERS = ("Present_Position", "Present_Velocity", "Present_Load")
+
+
+@dataclass(frozen=True)
+class ArmState:
+    """One synchronous read of all joints (arrays in joint order)."""
+
+    positions: np.ndarray  # ticks
+    velocities: np.ndarray  # ticks/s as the servo reports it
+    loads: np.ndarray  # 0.1 % of max torque, signed
+    read_monotonic: float  # time.monotonic() when the reply arrived
+    read_wall: float  # time.time() at the same instant (for message stamps)
+
+
+class SO101Arm:
+    """Six named joints on a FeetechBus. The bus may be shared only through this object."""
+
+    def __init__(self, bus: FeetechBus, role: ArmRole, joints: Sequence[Joint] = SO101_JOINTS):
+        self.bus = bus
+        self.role = role
+        self.joints = tuple(joints)
+        self.ids = [j.motor_id for j in self.joints]
+        self.names = [j.name for j in self.joints]
+        self.bus.motor_names.update({j.motor_id: j.name for j in self.joints})
+        self._torque_enabled = False
+
+    @property
+    def torque_enabled(self) -> bool:
+        return self._torque_enabled
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def connect(self) -> dict[int, int]:
+        """Open the bus and check every joint's motor answers and is an STS3215.
+
+        Returns id → model number. Raises MissingMotorsError naming every silent motor, so the
+        operator fixes them in one go rather than one per attempt.
+        """
+        self.bus.open()
+        found: dict[int, int] = {}
+        missing: dict[int, str] = {}
+        for joint in self.joints:
+            try:
+                found[joint.motor_id] = self.bus.ping(joint.motor_id)
+            except BusError:
+                missing[joint.motor_id] = joint.name
+        if missing:
+            self.bus.close()
+            raise MissingMotorsError(self.bus.config.port, missing, found)
+        for motor_id, model in found.items():
+            expect_model(self.bus, motor_id, model)
+        return found
+
+    def configure(self) -> None:
+        """Write LeRobot's motor settings for this role. Leaves torque off."""
+        self.disable_torque()
+        with self.bus.eeprom_unlocked(self.ids):
+            for joint in self.joints:
+                for name, value in self.settings_for(joint).items():
+                    self.bus.write(joint.motor_id, name, value)
+
+    def settings_for(self, joint: Joint) -> dict[str, int]:
+        settings = dict(COMMON_MOTOR_SETTINGS)
+        if self.role is ArmRole.FOLLOWER:
+            settings.update(FOLLOWER_GAINS)
+            if joint.name == "gripper":
+                settings.update(FOLLOWER_GRIPPER_PROTECTION)
+        return settings
+
+    def disconnect(self, disable_torque: bool = True) -> None:
+        """Best effort: try to release torque on every motor, then always close the port.
+
+        LeRobot's disconnect raises on a dead motor and leaves the port open; here a dead motor
+        is logged and the others are still released.
+        """
+        try:
+            if disable_torque and self.bus.is_open:
+                self.disable_torque(best_effort=True)
+        finally:
+            self.bus.close()
+
+    # --- torque -----------------------------------------------------------------------------
+
+    def enable_torque(self) -> np.ndarray:
+        """Read present positions, hold them as goals, then enable torque. Returns the positions.
+
+        If the read fails nothing is enabled and the error propagates.
+        """
+        if self.role is ArmRole.LEADER:
+            raise BusError("the leader arm is back-driven by the operator; its torque stays off")
+        present = self.read_positions()
+        self.write_goal_positions(present)
+        for motor_id in self.ids:
+            self.bus.write(motor_id, "Torque_Enable", 1)
+            self.bus.write(motor_id, "Lock", 1)
+        self._torque_enabled = True
+        return present
+
+    def disable_torque(self, best_effort: bool = False) -> None:
+        """Torque off and EEPROM unlocked on every motor (LeRobot's disable_torque)."""
+        self._torque_enabled = False
+        for motor_id in self.ids:
+            try:
+                self.bus.write(motor_id, "Torque_Enable", 0)
+                self.bus.write(motor_id, "Lock", 0)
+            except BusError as exc:
+                if not best_effort:
+                    raise
+                log.warning("could not release torque: %s", exc)
+
+    # --- reading and commanding -------------------------------------------------------------
+
+    def read_positions(self) -> np.ndarray:
+        values = self.bus.sync_read("Present_Position", self.ids)
+        return np.array([values[i] for i in self.ids], dtype=np.int32)
+
+    def read_state(self) -> ArmState:
+        """Position, velocity and load of every joint in one SYNC_READ (56..61)."""
+        raw = self.bus.sync_read_span(STATE_REGISTERS, self.ids)
+        now_mono, now_wall = time.monotonic(), time.time()
+        column = lambda reg: np.array([raw[i][reg] for i in self.ids], dtype=np.int32)  # noqa: E731
+        return ArmState(column("Present_Position"), column("Present_Velocity"), column("Present_Load"), now_mono, now_wall)
+
+    def write_goal_positions(self, ticks: Sequence[int] | np.ndarray | Mapping[str, int]) -> None:
+        """Goal_Position for every joint in one SYNC_WRITE.
+
+        On a follower this is the raw actuator path: in the ROS stack only the follower's safety
+        filter calls it (DESIGN.md §1, one writer per actuator).
+        """
+        if isinstance(ticks, Mapping):
+            unknown = set(ticks) - set(self.names)
+            if unknown:
+                raise KeyError(f"unknown joint(s) {sorted(unknown)}; joints are {self.names}")
+            values = {j.motor_id: int(ticks[j.name]) for j in self.joints if j.name in ticks}
+        else:
+            array = np.asarray(ticks)
+            if array.shape != (len(self.ids),):
+                raise ValueError(f"expected {len(self.ids)} goal positions, got shape {array.shape}")
+            values = dict(zip(self.ids, (int(v) for v in array)))
+        self.bus.sync_write("Goal_Position", values)

@@ -1,0 +1,415 @@
+"""Feetech STS bus driver: one serial port, many servos, bounded and thread-safe.
+
+Written on pyserial directly rather than on `feetech-servo-sdk`, because the SDK's known quirks
+(shared/reference/feetech-sts.md §10) break the properties a robot needs:
+  - it busy-spins a core while waiting (serial timeout=0 polling); we block in select();
+  - `clearPort()` does not discard stale input, so a late reply is taken as the next answer;
+    we flush input before every transaction;
+  - its SYNC_READ parser needs replies in list order and ignores error bytes; ours parses
+    order-independently and reports each servo's error bits;
+  - it has no lock ("Port is in use!"); we serialise every transaction with one lock per bus.
+Timeouts are explicit and bounded; retries are counted; every failure is a typed error naming
+the motor and register (so101_hardware.errors).
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import select
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Mapping, Sequence
+
+import serial
+from serial.tools import list_ports
+
+from so101_hardware import protocol
+from so101_hardware.control_table import STS3215_MODEL_NUMBER, Register, register
+from so101_hardware.errors import (
+    ChecksumError,
+    MotorError,
+    NoStatusPacketError,
+    PortError,
+    ServoStatusError,
+    WrongModelError,
+)
+from so101_hardware.protocol import Packet, ServoErrorBits
+
+log = logging.getLogger("so101_hardware.bus")
+
+BITS_PER_BYTE = 10  # 8N1: start + 8 data + stop
+
+
+@dataclass(frozen=True)
+class BusConfig:
+    """How to talk to one bus.
+
+    timeout_s is the reply window per attempt on top of the bytes' own wire time. LeRobot
+    effectively uses ~50 ms; USB-serial adapters add 1-16 ms of latency, so much less than
+    20 ms risks false timeouts on real hardware.
+    """
+
+    port: str
+    baudrate: int = 1_000_000
+    timeout_s: float = 0.05
+    retries: int = 2
+    exclusive: bool = True
+    raise_on_servo_error: bool = True
+
+    def __post_init__(self) -> None:
+        if self.baudrate <= 0:
+            raise ValueError(f"baudrate must be positive, got {self.baudrate}")
+        if not 0 < self.timeout_s <= 5:
+            raise ValueError(f"timeout_s must be in (0, 5] s, got {self.timeout_s}")
+        if self.retries < 0:
+            raise ValueError(f"retries must be >= 0, got {self.retries}")
+
+    def wire_time_s(self, n_bytes: int) -> float:
+        return n_bytes * BITS_PER_BYTE / self.baudrate
+
+
+@dataclass
+class BusStats:
+    """Counters for /diagnostics: every failure kind the driver can see, by name."""
+
+    transactions: int = 0
+    retries: int = 0
+    timeouts: int = 0
+    checksum_errors: int = 0
+    malformed_replies: int = 0
+    port_errors: int = 0
+    servo_errors: Counter = field(default_factory=Counter)  # error-bit name → count
+
+    def as_dict(self) -> dict[str, int]:
+        flat = {k: v for k, v in vars(self).items() if k != "servo_errors"}
+        flat.update({f"servo_error_{name}": count for name, count in self.servo_errors.items()})
+        return flat
+
+
+class _Attempt:
+    """Replies collected during one request/response exchange."""
+
+    def __init__(self, expected: Mapping[int, int]):
+        self.expected = dict(expected)  # motor id → data bytes expected
+        self.replies: dict[int, Packet] = {}
+        self.bad_checksum = False
+
+    @property
+    def missing(self) -> list[int]:
+        return [mid for mid in self.expected if mid not in self.replies]
+
+
+class FeetechBus:
+    """A Feetech STS bus on one serial port. Use as a context manager or call open()/close().
+
+    motor_names (id → name) only improves error messages.
+    """
+
+    def __init__(self, config: BusConfig, motor_names: Mapping[int, str] | None = None):
+        self.config = config
+        self.motor_names = dict(motor_names or {})
+        self.stats = BusStats()
+        self.servo_errors: dict[int, ServoErrorBits] = {}  # latest error bits per motor
+        self._serial: serial.Serial | None = None
+        self._lock = threading.RLock()
+
+    # --- port lifecycle ---------------------------------------------------------------------
+
+    def open(self) -> None:
+        with self._lock:
+            if self._serial is not None:
+                return
+            self._serial = _open_serial(self.config)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._serial is not None:
+                try:
+                    self._serial.close()
+                finally:
+                    self._serial = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._serial is not None
+
+    def __enter__(self) -> FeetechBus:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- public operations ------------------------------------------------------------------
+
+    def ping(self, motor_id: int) -> int:
+        """PING the motor, then read its model number (as the SDK's ping does)."""
+        self._exchange(protocol.ping(motor_id), {motor_id: 0}, None)
+        return self.read(motor_id, "Model_Number")
+
+    def broadcast_ping(self, window_s: float = 0.1) -> list[int]:
+        """Ids that answer a broadcast PING within window_s (every servo replies)."""
+        with self._lock:
+            port = self._port()
+            try:
+                port.reset_input_buffer()
+                port.write(protocol.ping(protocol.BROADCAST_ID))
+                buffer = self._read_until(port, time.monotonic() + window_s, lambda _b: False)
+            except (OSError, serial.SerialException) as exc:
+                raise self._port_failure(exc) from exc
+        found: list[int] = []
+        while buffer:
+            result = protocol.parse_packet(buffer)
+            if result.consumed == 0:
+                break
+            del buffer[: result.consumed]
+            if result.packet is not None and result.packet.motor_id not in found:
+                found.append(result.packet.motor_id)
+        return sorted(found)
+
+    def read(self, motor_id: int, name: str) -> int:
+        reg = register(name)
+        reply = self._exchange(protocol.read(motor_id, reg.address, reg.size), {motor_id: reg.size}, reg)
+        return reg.decode(reply[motor_id].params)
+
+    def write(self, motor_id: int, name: str, value: int) -> None:
+        """Write one register and wait for the servo's acknowledgement (Response_Status_Level 1)."""
+        reg = register(name)
+        packet = protocol.write(motor_id, reg.address, reg.encode(value))
+        if motor_id == protocol.BROADCAST_ID:
+            self._send(packet)
+        else:
+            self._exchange(packet, {motor_id: 0}, reg)
+
+    def sync_read(self, name: str, motor_ids: Sequence[int]) -> dict[int, int]:
+        """One register from several motors in one transaction."""
+        reg = register(name)
+        raw = self.sync_read_bytes(reg.address, reg.size, motor_ids, reg.name)
+        return {mid: reg.decode(data) for mid, data in raw.items()}
+
+    def sync_read_span(self, names: Sequence[str], motor_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """Several adjacent registers (e.g. position, velocity, load) in one transaction."""
+        regs = [register(n) for n in names]
+        for prev, nxt in zip(regs, regs[1:]):
+            if prev.address + prev.size != nxt.address:
+                raise ValueError(f"registers {prev.name} and {nxt.name} are not adjacent")
+        start, count = regs[0].address, regs[-1].address + regs[-1].size - regs[0].address
+        raw = self.sync_read_bytes(start, count, motor_ids, "+".join(names))
+        return {
+            mid: {r.name: r.decode(data[r.address - start : r.address - start + r.size]) for r in regs}
+            for mid, data in raw.items()
+        }
+
+    def sync_read_bytes(self, address: int, count: int, motor_ids: Sequence[int], what: str) -> dict[int, bytes]:
+        """SYNC_READ `count` bytes from `address`; only missing motors are asked again on retry."""
+        ids = list(dict.fromkeys(motor_ids))
+        replies = self._exchange_many(
+            lambda pending: protocol.sync_read(address, count, pending), {mid: count for mid in ids}, what
+        )
+        return {mid: replies[mid].params for mid in ids}
+
+    def sync_write(self, name: str, values: Mapping[int, int]) -> None:
+        """One register on several motors in one packet (no reply, as the protocol defines)."""
+        reg = register(name)
+        self._send(protocol.sync_write(reg.address, reg.size, {mid: reg.encode(v) for mid, v in values.items()}))
+
+    @contextmanager
+    def eeprom_unlocked(self, motor_ids: Iterable[int]) -> Iterator[None]:
+        """Lock=0 for the block so EEPROM writes persist; Lock=1 again afterwards, even on error.
+
+        The caller must have torque off: EEPROM must not be written while a servo holds a load.
+        """
+        ids = list(motor_ids)
+        for mid in ids:
+            if self.read(mid, "Torque_Enable"):
+                raise MotorError(mid, "Torque_Enable", "refusing to unlock EEPROM with torque on", self.motor_names.get(mid))
+        for mid in ids:
+            self.write(mid, "Lock", 0)
+        try:
+            yield
+        finally:
+            for mid in ids:
+                self.write(mid, "Lock", 1)
+
+    # --- transactions -----------------------------------------------------------------------
+
+    def _send(self, packet: bytes) -> None:
+        with self._lock:
+            port = self._port()
+            try:
+                port.reset_input_buffer()
+                port.write(packet)
+            except (OSError, serial.SerialException) as exc:
+                raise self._port_failure(exc) from exc
+
+    def _exchange(self, packet: bytes, expected: Mapping[int, int], reg: Register | None) -> dict[int, Packet]:
+        label = reg.name if reg else None
+        return self._exchange_many(lambda _pending: packet, expected, label)
+
+    def _exchange_many(self, build, expected: Mapping[int, int], label: str | None) -> dict[int, Packet]:
+        """Send, collect replies, retry for the motors that did not answer; raise typed errors."""
+        attempts = 1 + self.config.retries
+        got: dict[int, Packet] = {}
+        bad_checksum: set[int] = set()
+        with self._lock:
+            for attempt in range(attempts):
+                pending = {mid: n for mid, n in expected.items() if mid not in got}
+                if attempt:
+                    self.stats.retries += 1
+                result = self._attempt(build(list(pending)), pending)
+                got.update(result.replies)
+                if result.bad_checksum:
+                    bad_checksum.update(result.missing)
+                else:
+                    bad_checksum.difference_update(result.replies)
+                if len(got) == len(expected):
+                    break
+            self.stats.transactions += 1
+        missing = [mid for mid in expected if mid not in got]
+        if missing:
+            mid = missing[0]
+            name = self.motor_names.get(mid)
+            if mid in bad_checksum:
+                raise ChecksumError(mid, label, attempts, name)
+            raise NoStatusPacketError(mid, label, attempts, self.config.timeout_s, name)
+        self._note_servo_errors(got, label)
+        return got
+
+    def _attempt(self, packet: bytes, expected: Mapping[int, int]) -> _Attempt:
+        port = self._port()
+        attempt = _Attempt(expected)
+        reply_bytes = sum(protocol.status_length(n) for n in expected.values())
+        deadline = (
+            time.monotonic() + self.config.wire_time_s(len(packet) + reply_bytes) + self.config.timeout_s
+        )
+        buffer = bytearray()
+
+        def done(buf: bytearray) -> bool:
+            self._parse_into(buf, attempt)
+            return not attempt.missing
+
+        try:
+            port.reset_input_buffer()
+            port.write(packet)
+            self._read_until(port, deadline, done, buffer)
+        except (OSError, serial.SerialException) as exc:
+            raise self._port_failure(exc) from exc
+        if attempt.missing:
+            if attempt.bad_checksum:
+                self.stats.checksum_errors += 1
+            else:
+                self.stats.timeouts += 1
+        return attempt
+
+    def _parse_into(self, buffer: bytearray, attempt: _Attempt) -> None:
+        while buffer:
+            result = protocol.parse_packet(buffer)
+            if result.consumed == 0:
+                return
+            del buffer[: result.consumed]
+            if result.bad_checksum:
+                attempt.bad_checksum = True
+                continue
+            packet = result.packet
+            if packet is None or packet.motor_id not in attempt.expected:
+                continue  # a stray reply from another id (e.g. a late one): not ours
+            if len(packet.params) != attempt.expected[packet.motor_id]:
+                self.stats.malformed_replies += 1
+                continue
+            attempt.replies[packet.motor_id] = packet
+
+    @staticmethod
+    def _read_until(port: serial.Serial, deadline: float, done, buffer: bytearray | None = None) -> bytearray:
+        """Block in select() (no spinning) until done(buffer) or the deadline."""
+        buffer = bytearray() if buffer is None else buffer
+        fd = port.fileno()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return buffer
+            readable, _, _ = select.select([fd], [], [], remaining)
+            if not readable:
+                return buffer
+            chunk = port.read(port.in_waiting or 1)
+            if not chunk:  # readable but empty: the device went away
+                raise serial.SerialException("device reports readiness but returned no data (disconnected?)")
+            buffer += chunk
+            if done(buffer):
+                return buffer
+
+    def _note_servo_errors(self, replies: Mapping[int, Packet], label: str | None) -> None:
+        first_error: tuple[int, ServoErrorBits] | None = None
+        for mid, packet in replies.items():
+            bits = packet.error_bits
+            if bits:
+                self.servo_errors[mid] = bits
+                for bit in ServoErrorBits:
+                    if bit in bits:
+                        self.stats.servo_errors[bit.name.lower()] += 1
+                first_error = first_error or (mid, bits)
+            else:
+                self.servo_errors.pop(mid, None)
+        if first_error and self.config.raise_on_servo_error:
+            mid, bits = first_error
+            raise ServoStatusError(mid, label, bits, self.motor_names.get(mid))
+
+    def _port(self) -> serial.Serial:
+        if self._serial is None:
+            raise PortError(f"{self.config.port}: bus is not open (call open() or use it as a context manager)")
+        return self._serial
+
+    def _port_failure(self, exc: BaseException) -> PortError:
+        """The adapter vanished or failed mid-transaction: close so a later open() can recover."""
+        self.stats.port_errors += 1
+        try:
+            self.close()
+        except (OSError, serial.SerialException):
+            self._serial = None
+        return PortError(
+            f"{self.config.port}: serial port failed ({exc}). Was the USB cable unplugged? "
+            "Re-plug it and reconnect; a udev rule keeps the name stable (so101-udev-rules)."
+        )
+
+
+def _open_serial(config: BusConfig) -> serial.Serial:
+    """Open the port or raise a PortError that says what to do."""
+    try:
+        return serial.Serial(
+            config.port, config.baudrate, bytesize=8, parity="N", stopbits=1, timeout=0, exclusive=config.exclusive
+        )
+    except serial.SerialException as exc:
+        raise PortError(_explain_open_failure(config.port, exc)) from None
+    except ValueError as exc:  # pyserial: baud rate it cannot set
+        raise PortError(f"{config.port}: cannot use baud rate {config.baudrate}: {exc}") from None
+
+
+def _explain_open_failure(port: str, exc: serial.SerialException) -> str:
+    code = exc.errno if isinstance(exc.errno, int) else None
+    if code == errno.ENOENT or "No such file" in str(exc):
+        ports = ", ".join(p.device for p in list_ports.comports()) or "none found"
+        return (
+            f"{port} does not exist (serial ports present: {ports}). Is the arm's USB cable plugged in and "
+            "powered? `so101-find-port` finds which port is the arm."
+        )
+    if code in (errno.EACCES, errno.EPERM) or "Permission denied" in str(exc):
+        return (
+            f"no permission to open {port}. Add yourself to the dialout group "
+            "(`sudo usermod -aG dialout $USER`, then log out and in) or install the udev rules "
+            "printed by `so101-udev-rules`."
+        )
+    if code in (errno.EBUSY, errno.EAGAIN) or "busy" in str(exc).lower() or "lock" in str(exc).lower():
+        return f"{port} is in use by another process (find it with `fuser {port}`); only one program may own a bus."
+    if code == errno.ENOTTY or "Inappropriate ioctl" in str(exc):
+        return f"{port} is not a serial port."
+    return f"cannot open {port}: {exc}"
+
+
+def expect_model(bus: FeetechBus, motor_id: int, model: int) -> None:
+    """Raise if a motor is not the model we drive (SO-101 arms use only STS3215)."""
+    if model != STS3215_MODEL_NUMBER:
+        raise WrongModelError(
+            f"{bus.config.port}: motor {motor_id} reports model {model}, expected STS3215 ({STS3215_MODEL_NUMBER})"
+        )

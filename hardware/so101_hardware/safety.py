@@ -1,0 +1,111 @@
+"""The follower's safety filter: the last line between any command and Goal_Position.
+
+Pure numpy, unit-agnostic (ticks, radians: whatever the limits and command share), so the ROS
+follower node, the demo and the tests run the very same code. Per command, in DESIGN.md §6 order:
+
+  1. reject a command with the wrong shape or any non-finite value (hold the last safe target);
+  2. reject a command older than `command_timeout_s` (hold);
+  3. clamp each joint to [lower, upper];
+  4. limit the step from the present position to `max_step` per tick (LeRobot's
+     `max_relative_target`: safe = present + clip(goal - present, -cap, +cap)).
+
+Every rejection and clamp is counted per kind so /diagnostics can report it.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SafetyLimits:
+    lower: np.ndarray
+    upper: np.ndarray
+    max_step: np.ndarray  # per tick, same units; inf disables the step limit
+    command_timeout_s: float = 0.5
+
+    @classmethod
+    def create(
+        cls,
+        lower: Sequence[float],
+        upper: Sequence[float],
+        max_step: float | Sequence[float] = math.inf,
+        command_timeout_s: float = 0.5,
+    ) -> SafetyLimits:
+        lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        step = np.broadcast_to(np.asarray(max_step, dtype=float), lo.shape).copy()
+        if lo.shape != hi.shape or lo.ndim != 1:
+            raise ValueError(f"lower and upper limits must be equal-length vectors, got {lo.shape} and {hi.shape}")
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))) or np.any(lo >= hi):
+            raise ValueError(f"every joint needs finite limits with lower < upper, got {lo} .. {hi}")
+        if np.any(step <= 0) or np.any(np.isnan(step)):
+            raise ValueError(f"max_step must be positive (inf to disable), got {step}")
+        if command_timeout_s <= 0:
+            raise ValueError(f"command_timeout_s must be positive, got {command_timeout_s}")
+        return cls(lo, hi, step, command_timeout_s)
+
+
+@dataclass(frozen=True)
+class FilterResult:
+    target: np.ndarray  # what may be sent to the servos
+    accepted: bool  # False: the command was rejected and `target` holds the last safe target
+    reason: str = ""  # why it was rejected or modified ("" when passed unchanged)
+
+
+@dataclass
+class SafetyFilter:
+    """Stateful: remembers the last safe target, which is held whenever a command is rejected."""
+
+    limits: SafetyLimits
+    counters: Counter = field(default_factory=Counter)
+    _last_target: np.ndarray | None = None
+
+    def reset(self, present: np.ndarray) -> None:
+        """Start from the present position (never from zero), e.g. when torque is enabled.
+
+        Not clipped to the limits: holding where the arm is must never move it.
+        """
+        self._last_target = np.asarray(present, dtype=float).copy()
+
+    @property
+    def last_target(self) -> np.ndarray | None:
+        return None if self._last_target is None else self._last_target.copy()
+
+    def hold(self, reason: str) -> FilterResult:
+        """Keep the last safe target (e.g. stale or missing commands), counted under `reason`."""
+        if self._last_target is None:
+            raise RuntimeError("safety filter has no safe target yet: call reset() with a valid position read")
+        self.counters[reason] += 1
+        return FilterResult(self._last_target.copy(), accepted=False, reason=reason)
+
+    def apply(self, command: np.ndarray | Sequence[float], present: np.ndarray, command_age_s: float = 0.0) -> FilterResult:
+        cmd = np.asarray(command, dtype=float)
+        if cmd.shape != self.limits.lower.shape:
+            return self.hold("rejected_shape")
+        if not np.all(np.isfinite(cmd)):
+            return self.hold("rejected_non_finite")
+        if command_age_s > self.limits.command_timeout_s:
+            return self.hold("rejected_stale")
+        present = np.asarray(present, dtype=float)
+        if present.shape != cmd.shape or not np.all(np.isfinite(present)):
+            return self.hold("rejected_bad_present")
+
+        target = np.clip(cmd, self.limits.lower, self.limits.upper)
+        reasons = []
+        if np.any(target != cmd):
+            self.counters["clamped_limit"] += 1
+            reasons.append("clamped_limit")
+        # The step is taken from where the arm is. If it is outside its range (pushed there by hand),
+        # the target moves back towards the range by at most max_step per tick, never with a jump.
+        stepped = present + np.clip(target - present, -self.limits.max_step, self.limits.max_step)
+        if np.any(stepped != target):
+            self.counters["clamped_step"] += 1
+            reasons.append("clamped_step")
+        target = stepped
+        self.counters["accepted"] += 1
+        self._last_target = target
+        return FilterResult(target.copy(), accepted=True, reason=",".join(reasons))

@@ -1,0 +1,1 @@
+"""so101_bringup: launch files, parameters, the in-process graph runner and the `so101` command."""

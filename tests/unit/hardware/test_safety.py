@@ -1,0 +1,91 @@
+"""The follower's safety filter (DESIGN.md §6) as a pure function of command, present and limits."""
+import math
+
+import numpy as np
+import pytest
+
+from so101_hardware.safety import SafetyFilter, SafetyLimits
+
+LIMITS = SafetyLimits.create([-1.0, -2.0], [1.0, 2.0], max_step=0.1, command_timeout_s=0.2)
+
+
+def fresh(present=(0.0, 0.0)) -> SafetyFilter:
+    f = SafetyFilter(LIMITS)
+    f.reset(np.array(present))
+    return f
+
+
+def test_passes_small_in_range_commands_unchanged():
+    result = fresh().apply([0.05, -0.05], np.zeros(2))
+    assert result.accepted and result.reason == ""
+    np.testing.assert_array_equal(result.target, [0.05, -0.05])
+
+
+def test_clamps_to_limits_then_step():
+    f = fresh(present=(0.95, 0.0))
+    result = f.apply([5.0, 0.0], np.array([0.95, 0.0]))
+    np.testing.assert_allclose(result.target, [1.0, 0.0])
+    assert f.counters["clamped_limit"] == 1
+
+
+def test_limits_step_from_present_like_lerobot_max_relative_target():
+    f = fresh()
+    result = f.apply([0.5, -0.5], np.zeros(2))
+    np.testing.assert_allclose(result.target, [0.1, -0.1])
+    assert result.reason == "clamped_step" and f.counters["clamped_step"] == 1
+
+
+@pytest.mark.parametrize("bad", [[math.nan, 0.0], [0.0, math.inf], [-math.inf, 0.0]])
+def test_rejects_non_finite_and_holds_last_safe_target(bad):
+    f = fresh()
+    f.apply([0.05, 0.05], np.zeros(2))
+    result = f.apply(bad, np.zeros(2))
+    assert not result.accepted and result.reason == "rejected_non_finite"
+    np.testing.assert_allclose(result.target, [0.05, 0.05])
+
+
+def test_rejects_wrong_shape_and_stale_commands():
+    f = fresh()
+    assert f.apply([0.0, 0.0, 0.0], np.zeros(2)).reason == "rejected_shape"
+    assert f.apply([0.0, 0.0], np.zeros(2), command_age_s=0.21).reason == "rejected_stale"
+    assert f.counters == {"rejected_shape": 1, "rejected_stale": 1}
+
+
+def test_hold_before_reset_is_an_error_not_a_zero_target():
+    with pytest.raises(RuntimeError, match="valid position read"):
+        SafetyFilter(LIMITS).apply([math.nan, 0.0], np.zeros(2))
+
+
+def test_arm_outside_its_range_is_brought_back_without_a_jump():
+    f = fresh(present=(1.5, 0.0))
+    np.testing.assert_allclose(f.last_target, [1.5, 0.0])  # reset never moves the arm
+    result = f.apply([0.0, 0.0], np.array([1.5, 0.0]))
+    np.testing.assert_allclose(result.target, [1.4, 0.0])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(lower=[0.0], upper=[0.0]),
+        dict(lower=[0.0, 1.0], upper=[1.0]),
+        dict(lower=[math.nan], upper=[1.0]),
+        dict(lower=[0.0], upper=[1.0], max_step=0.0),
+        dict(lower=[0.0], upper=[1.0], command_timeout_s=0.0),
+    ],
+)
+def test_invalid_limits_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        SafetyLimits.create(**kwargs)
+
+
+def test_never_exceeds_limits_or_step_on_random_commands():
+    rng = np.random.default_rng(0)
+    f = fresh()
+    present = np.zeros(2)
+    for _ in range(2000):
+        command = rng.normal(0, 3, size=2)
+        command[rng.random(2) < 0.05] = np.nan
+        target = f.apply(command, present).target
+        assert np.all(target >= LIMITS.lower) and np.all(target <= LIMITS.upper)
+        assert np.all(np.abs(target - present) <= LIMITS.max_step + 1e-12)
+        present = target
