@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import logging
 import select
+import termios
 import threading
 import time
 from collections import Counter
@@ -41,6 +42,8 @@ from so101_hardware.protocol import Packet, ServoErrorBits
 log = logging.getLogger("so101_hardware.bus")
 
 BITS_PER_BYTE = 10  # 8N1: start + 8 data + stop
+# What a vanished USB adapter raises from reads, writes and buffer flushes.
+PORT_FAILURES = (OSError, serial.SerialException, termios.error)
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ class FeetechBus:
                 port.reset_input_buffer()
                 port.write(protocol.ping(protocol.BROADCAST_ID))
                 buffer = self._read_until(port, time.monotonic() + window_s, lambda _b: False)
-            except (OSError, serial.SerialException) as exc:
+            except PORT_FAILURES as exc:
                 raise self._port_failure(exc) from exc
         found: list[int] = []
         while buffer:
@@ -242,7 +245,7 @@ class FeetechBus:
             try:
                 port.reset_input_buffer()
                 port.write(packet)
-            except (OSError, serial.SerialException) as exc:
+            except PORT_FAILURES as exc:
                 raise self._port_failure(exc) from exc
 
     def _exchange(self, packet: bytes, expected: Mapping[int, int], reg: Register | None) -> dict[int, Packet]:
@@ -295,7 +298,7 @@ class FeetechBus:
             port.reset_input_buffer()
             port.write(packet)
             self._read_until(port, deadline, done, buffer)
-        except (OSError, serial.SerialException) as exc:
+        except PORT_FAILURES as exc:
             raise self._port_failure(exc) from exc
         if attempt.missing:
             if attempt.bad_checksum:
@@ -366,7 +369,7 @@ class FeetechBus:
         self.stats.port_errors += 1
         try:
             self.close()
-        except (OSError, serial.SerialException):
+        except PORT_FAILURES:
             self._serial = None
         return PortError(
             f"{self.config.port}: serial port failed ({exc}). Was the USB cable unplugged? "

@@ -26,7 +26,7 @@ from so101_hardware.arm import ArmRole, SO101Arm
 from so101_hardware.bus import BusConfig, FeetechBus
 from so101_hardware.emulator import BusEmulator, EmulatorConfig
 from so101_hardware.safety import SafetyFilter, SafetyLimits
-from so101_hardware.tools.scan import scan_bus
+from so101_hardware.tools.scan import format_table, read_servo_info
 
 TICKS_PER_DEGREE = 4096 / 360.0
 
@@ -73,7 +73,7 @@ def run_demo(config: DemoConfig, say: Callable[[str], None] = print) -> DemoSumm
             for role, arm in (("leader", leader), ("follower", follower)):
                 arm.connect()
                 say(f"{role} bus scan:")
-                for line in scan_bus(arm.bus).splitlines():
+                for line in format_table([read_servo_info(arm.bus, mid) for mid in arm.ids]).splitlines():
                     say("  " + line)
                 arm.configure()
             try:
@@ -92,7 +92,9 @@ def run_demo(config: DemoConfig, say: Callable[[str], None] = print) -> DemoSumm
 
 
 def _emulator_config(role: str, link: Path, config: DemoConfig) -> EmulatorConfig:
-    return EmulatorConfig(ids=MOTOR_IDS, role=role, link=str(link), uart_timing=config.uart_timing, seed=config.seed)
+    # Different seeds: the arms start in different poses, so the safety filter's step limit is seen at work.
+    seed = config.seed if role == "leader" else config.seed + 1
+    return EmulatorConfig(ids=MOTOR_IDS, role=role, link=str(link), uart_timing=config.uart_timing, seed=seed)
 
 
 def _limits(config: DemoConfig) -> tuple[int, int]:
