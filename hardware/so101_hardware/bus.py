@@ -30,6 +30,8 @@ from serial.tools import list_ports
 from so101_hardware import protocol
 from so101_hardware.control_table import STS3215_MODEL_NUMBER, Register, register
 from so101_hardware.errors import (
+    BaudRateError,
+    BusCollisionError,
     ChecksumError,
     MotorError,
     NoStatusPacketError,
@@ -164,13 +166,25 @@ class FeetechBus:
             except PORT_FAILURES as exc:
                 raise self._port_failure(exc) from exc
         found: list[int] = []
+        corrupted = 0
         while buffer:
             result = protocol.parse_packet(buffer)
             if result.consumed == 0:
                 break
             del buffer[: result.consumed]
-            if result.packet is not None and result.packet.motor_id not in found:
+            corrupted += result.bad_checksum or result.discarded > 0
+            if result.packet is not None:
                 found.append(result.packet.motor_id)
+        duplicates = sorted({mid for mid in found if found.count(mid) > 1})
+        if duplicates or corrupted:
+            # Two servos with one id answer at the same instant and garble each other: refuse to
+            # report one servo where there may be two (setting up ids on top of that is how arms
+            # end up with two motors answering as one).
+            raise BusCollisionError(
+                f"{self.config.port}: broadcast ping replies collided ({corrupted} corrupted, duplicate ids "
+                f"{duplicates or 'none'}). Two servos may share an id: connect one motor at a time and run "
+                "`so101-setup-motors`."
+            )
         return sorted(found)
 
     def read(self, motor_id: int, name: str) -> int:
@@ -351,7 +365,7 @@ class FeetechBus:
                 self.servo_errors[mid] = bits
                 for bit in ServoErrorBits:
                     if bit in bits:
-                        self.stats.servo_errors[bit.name.lower()] += 1
+                        self.stats.servo_errors[str(bit.name).lower()] += 1
                 first_error = first_error or (mid, bits)
             else:
                 self.servo_errors.pop(mid, None)
@@ -385,8 +399,8 @@ def _open_serial(config: BusConfig) -> serial.Serial:
         )
     except serial.SerialException as exc:
         raise PortError(_explain_open_failure(config.port, exc)) from None
-    except ValueError as exc:  # pyserial: baud rate it cannot set
-        raise PortError(f"{config.port}: cannot use baud rate {config.baudrate}: {exc}") from None
+    except (ValueError, OverflowError) as exc:  # pyserial or the OS: a baud rate it cannot set
+        raise BaudRateError(f"{config.port}: cannot use baud rate {config.baudrate}: {exc}") from None
 
 
 def _explain_open_failure(port: str, exc: serial.SerialException) -> str:
@@ -405,8 +419,8 @@ def _explain_open_failure(port: str, exc: serial.SerialException) -> str:
         )
     if code in (errno.EBUSY, errno.EAGAIN) or "busy" in str(exc).lower() or "lock" in str(exc).lower():
         return f"{port} is in use by another process (find it with `fuser {port}`); only one program may own a bus."
-    if code == errno.ENOTTY or "Inappropriate ioctl" in str(exc):
-        return f"{port} is not a serial port."
+    if code in (errno.ENOTTY, errno.EISDIR) or "Inappropriate ioctl" in str(exc) or "Is a directory" in str(exc):
+        return f"{port} is not a serial port. Give the arm's port, e.g. /dev/ttyACM0; `so101-find-port` tells which."
     return f"cannot open {port}: {exc}"
 
 

@@ -16,6 +16,14 @@ class PortError(BusError):
     """The serial port cannot be used (missing, busy, no permission, not a servo bus)."""
 
 
+class BaudRateError(PortError):
+    """The serial driver cannot set this baud rate on this port."""
+
+
+class BusCollisionError(BusError):
+    """Several servos answered as one: corrupted or duplicate replies to a broadcast."""
+
+
 def _where(motor_id: int, register: str | None, motor_name: str | None) -> str:
     who = f"motor {motor_id}" + (f" ({motor_name})" if motor_name else "")
     return f"{who}, register {register}" if register else who

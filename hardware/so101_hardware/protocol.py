@@ -41,7 +41,7 @@ class ServoErrorBits(IntFlag):
 
     def describe(self) -> str:
         """Human names of the set bits, e.g. 'overload, overheat'."""
-        names = [bit.name.lower().replace("overcurrent", "over-current") for bit in ServoErrorBits if bit in self]
+        names = [str(bit.name).lower().replace("overcurrent", "over-current") for bit in ServoErrorBits if bit in self]
         return ", ".join(names) if names else "none"
 
 

@@ -10,7 +10,14 @@ import serial
 
 from so101_hardware import protocol
 from so101_hardware.bus import BusConfig, FeetechBus, _explain_open_failure
-from so101_hardware.errors import ChecksumError, NoStatusPacketError, PortError, ServoStatusError
+from so101_hardware.errors import (
+    BaudRateError,
+    BusCollisionError,
+    ChecksumError,
+    NoStatusPacketError,
+    PortError,
+    ServoStatusError,
+)
 from so101_hardware.protocol import ServoErrorBits
 from tests_support.pty_peer import ScriptedPeer
 
@@ -242,6 +249,25 @@ def test_reply_of_the_wrong_length_is_not_trusted():
             assert bus.stats.malformed_replies == 3
 
 
+def test_broadcast_ping_lists_every_servo(bus):
+    assert bus.broadcast_ping(0.05) == IDS
+
+
+@pytest.mark.parametrize(
+    "replies",
+    [
+        protocol.status(1) + protocol.status(1),  # two servos with id 1, cleanly apart
+        bytes(a | b for a, b in zip(protocol.status(1), protocol.status(2))),  # answers garbling each other
+    ],
+    ids=["duplicate-id", "garbled"],
+)
+def test_broadcast_ping_refuses_colliding_replies(replies):
+    with ScriptedPeer(lambda request: replies) as peer:
+        with FeetechBus(BusConfig(peer.port, **FAST)) as bus:
+            with pytest.raises(BusCollisionError, match="one motor at a time"):
+                bus.broadcast_ping(0.05)
+
+
 def _wait_for(condition, timeout_s=2.0) -> bool:
     """For kernel buffer state nothing notifies about; bounded, short polling."""
     deadline = time.monotonic() + timeout_s
@@ -266,6 +292,16 @@ def test_regular_file_is_not_a_serial_port(tmp_path):
     path.write_text("hello")
     with pytest.raises(PortError, match="not a serial port"):
         FeetechBus(BusConfig(str(path))).open()
+
+
+def test_directory_is_not_a_serial_port(tmp_path):
+    with pytest.raises(PortError, match="not a serial port.*so101-find-port"):
+        FeetechBus(BusConfig(str(tmp_path))).open()
+
+
+def test_baud_the_driver_cannot_set_is_its_own_error(emu):
+    with pytest.raises(BaudRateError, match="cannot use baud rate"):
+        FeetechBus(BusConfig(emu.port, baudrate=2**40)).open()
 
 
 def test_busy_port_names_the_remedy(emu):
