@@ -1,0 +1,124 @@
+"""so101-bus-emulator: serve an emulated SO-101 servo bus on a pty until SIGINT or SIGTERM.
+
+Prints one line on stdout (the port to open and how to stop) so scripts can wait for it;
+everything else goes to the log on stderr. Exits 0 after a signal, 2 on bad arguments or an
+unusable --link path, with a one-line message instead of a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from so101_hardware.control_table import BAUD_INDEX_BY_RATE
+from so101_hardware.emulator.bus_emulator import BusEmulator
+from so101_hardware.emulator.config import ROLES, EmulatorConfig, FaultConfig
+from so101_hardware.emulator.pty_port import LinkError
+
+_PROG = "so101-bus-emulator"
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 1,2,3, got {text!r}") from None
+
+
+def _error_bits(text: str) -> tuple[int, int]:
+    motor, sep, mask = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return int(motor), int(mask, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ID:MASK like 3:0x20, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=_PROG, description="Emulate an SO-101 STS3215 servo bus on a pseudo-terminal."
+    )
+    parser.add_argument("--link", help="create this symlink to the pty (e.g. /tmp/so101_follower); removed on exit")
+    parser.add_argument("--ids", type=_ids, default=(1, 2, 3, 4, 5, 6), help="servo ids (default 1,2,3,4,5,6)")
+    parser.add_argument(
+        "--baud",
+        type=int,
+        default=1_000_000,
+        choices=sorted(BAUD_INDEX_BY_RATE),
+        metavar="RATE",
+        help="servo baud rate, one of Feetech's: " + ", ".join(str(r) for r in sorted(BAUD_INDEX_BY_RATE)),
+    )
+    parser.add_argument(
+        "--role", choices=ROLES, default="follower", help="follower tracks goals; leader is moved by a scripted hand"
+    )
+    parser.add_argument("--no-uart-timing", action="store_true", help="answer at once instead of after real wire time")
+    parser.add_argument("--drop-rate", type=float, default=0.0, help="probability a reply is lost")
+    parser.add_argument("--corrupt-rate", type=float, default=0.0, help="probability a reply has a bad checksum")
+    parser.add_argument(
+        "--error-bits",
+        type=_error_bits,
+        action="append",
+        default=[],
+        metavar="ID:MASK",
+        help="motor ID reports these ERR bits, e.g. 3:0x20 for overload (repeatable)",
+    )
+    parser.add_argument("--latency-spike-rate", type=float, default=0.0, help="probability a reply is delayed")
+    parser.add_argument("--latency-spike-ms", type=float, default=50.0, help="delay of a latency spike (default 50 ms)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for faults, leader trajectory and sensor noise")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """Raises ValueError for values the emulator rejects."""
+    faults = FaultConfig(
+        drop_reply_rate=args.drop_rate,
+        corrupt_checksum_rate=args.corrupt_rate,
+        latency_spike_rate=args.latency_spike_rate,
+        latency_spike_s=args.latency_spike_ms / 1000.0,
+        error_bits=dict(args.error_bits),
+    )
+    return EmulatorConfig(
+        ids=args.ids,
+        baudrate=args.baud,
+        uart_timing=not args.no_uart_timing,
+        role=args.role,
+        link=args.link,
+        seed=args.seed,
+        faults=faults,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ValueError as error:
+        parser.error(str(error))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        emulator = BusEmulator(config).start()
+    except LinkError as error:
+        parser.exit(2, f"{_PROG}: error: {error}\n")
+    try:
+        print(
+            f"{_PROG}: {len(config.ids)} {config.role} servo(s) on {emulator.port} at {config.baudrate} baud; "
+            "stop with Ctrl-C or SIGTERM",
+            flush=True,
+        )
+        stop.wait()
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
