@@ -2,7 +2,8 @@
 
 Run as `python benchmarks/bus_cycle.py`. Against the bus emulator (own process, 1 Mbps, UART
 timing), measured in the same run:
-  - our driver (so101_hardware.bus.FeetechBus),
+  - our driver (so101_hardware.bus.FeetechBus) with its default bounded poll window around each
+    reply's expected arrival (spin_s), and with spin_s=0 (always asleep in select()),
   - the unmodified feetech-servo-sdk GroupSyncRead/GroupSyncWrite loop (the baseline),
   - the floor from bytes on the wire (10 bit times per byte at the baud rate).
 Goals (issue 2): our rate ≥ the SDK's, ≥ 50 % of the wire floor, CPU time per cycle below the SDK's.
@@ -74,8 +75,9 @@ def goal_for(i: int) -> int:
     return 2048 + int(200 * np.sin(i / 50))
 
 
-def our_driver_loop(port: str, n: int) -> LoopResult:
-    with FeetechBus(BusConfig(port, BAUD)) as bus:
+def our_driver_loop(port: str, n: int, spin_s: float = BusConfig.spin_s) -> LoopResult:
+    name = "so101_hardware.bus" if spin_s else "so101_hardware.bus spin_s=0"
+    with FeetechBus(BusConfig(port, BAUD, spin_s=spin_s)) as bus:
 
         def cycle(i: int) -> bool:
             positions = bus.sync_read("Present_Position", IDS)
@@ -83,7 +85,7 @@ def our_driver_loop(port: str, n: int) -> LoopResult:
             return len(positions) == len(IDS)
 
         cycle(0)  # warm-up
-        return time_loop("so101_hardware.bus", cycle, n)
+        return time_loop(name, cycle, n)
 
 
 def sdk_loop(port: str, n: int) -> LoopResult:
@@ -129,17 +131,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    ours, sdk = [], []
+    ours, no_spin, sdk = [], [], []
     with emulator_process("--baud", str(BAUD)) as port:
         for _ in range(args.rounds):
             ours.append(our_driver_loop(port, args.cycles))
+            no_spin.append(our_driver_loop(port, args.cycles, spin_s=0.0))
             sdk.append(sdk_loop(port, args.cycles))
-    ours_r, sdk_r = merge(ours), merge(sdk)
+    ours_r, no_spin_r, sdk_r = merge(ours), merge(no_spin), merge(sdk)
     floor = wire_floor_s()
 
     print(f"bus cycle: sync read 6×Present_Position + sync write 6×Goal_Position, emulator at {BAUD} baud")
     print(f"{'loop':32s} {'cycles/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'CPU ms/cycle':>13s} {'failed':>7s}")
-    for r in (ours_r, sdk_r):
+    for r in (ours_r, no_spin_r, sdk_r):
         print(
             f"{r.name:32s} {r.rate_hz:9.0f} {r.percentile_ms(50):8.3f} {r.percentile_ms(99):8.3f} "
             f"{r.cpu_ms_per_cycle:13.3f} {r.failures:7d}"
@@ -154,6 +157,9 @@ def main() -> None:
         "ours_p99_ms": round(ours_r.percentile_ms(99), 4),
         "ours_cpu_ms_per_cycle": round(ours_r.cpu_ms_per_cycle, 4),
         "ours_failures": ours_r.failures,
+        "no_spin_hz": round(no_spin_r.rate_hz, 1),
+        "no_spin_p50_ms": round(no_spin_r.percentile_ms(50), 4),
+        "no_spin_cpu_ms_per_cycle": round(no_spin_r.cpu_ms_per_cycle, 4),
         "sdk_hz": round(sdk_r.rate_hz, 1),
         "sdk_p50_ms": round(sdk_r.percentile_ms(50), 4),
         "sdk_p99_ms": round(sdk_r.percentile_ms(99), 4),

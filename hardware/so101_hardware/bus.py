@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import select
 import termios
 import threading
@@ -44,6 +45,7 @@ from so101_hardware.protocol import Packet, ServoErrorBits
 log = logging.getLogger("so101_hardware.bus")
 
 BITS_PER_BYTE = 10  # 8N1: start + 8 data + stop
+READ_CHUNK = 4096
 # What a vanished USB adapter raises from reads, writes and buffer flushes.
 PORT_FAILURES = (OSError, serial.SerialException, termios.error)
 
@@ -63,6 +65,9 @@ class BusConfig:
     retries: int = 2
     exclusive: bool = True
     raise_on_servo_error: bool = True
+    # Poll for at most this long either side of a reply's expected arrival instead of sleeping
+    # (lower latency for a bounded CPU cost); 0 always sleeps in select().
+    spin_s: float = 0.0002
 
     def __post_init__(self) -> None:
         if self.baudrate <= 0:
@@ -71,6 +76,8 @@ class BusConfig:
             raise ValueError(f"timeout_s must be in (0, 5] s, got {self.timeout_s}")
         if self.retries < 0:
             raise ValueError(f"retries must be >= 0, got {self.retries}")
+        if not 0 <= self.spin_s <= 0.001:
+            raise ValueError(f"spin_s must be in [0, 1] ms, got {self.spin_s}")
 
     def wire_time_s(self, n_bytes: int) -> float:
         return n_bytes * BITS_PER_BYTE / self.baudrate
@@ -161,7 +168,7 @@ class FeetechBus:
             port = self._port()
             try:
                 port.reset_input_buffer()
-                port.write(protocol.ping(protocol.BROADCAST_ID))
+                self._write(port, protocol.ping(protocol.BROADCAST_ID))
                 buffer = self._read_until(port, time.monotonic() + window_s, lambda _b: False)
             except PORT_FAILURES as exc:
                 raise self._port_failure(exc) from exc
@@ -258,7 +265,7 @@ class FeetechBus:
             port = self._port()
             try:
                 port.reset_input_buffer()
-                port.write(packet)
+                self._write(port, packet)
             except PORT_FAILURES as exc:
                 raise self._port_failure(exc) from exc
 
@@ -299,9 +306,6 @@ class FeetechBus:
         port = self._port()
         attempt = _Attempt(expected)
         reply_bytes = sum(protocol.status_length(n) for n in expected.values())
-        deadline = (
-            time.monotonic() + self.config.wire_time_s(len(packet) + reply_bytes) + self.config.timeout_s
-        )
         buffer = bytearray()
 
         def done(buf: bytearray) -> bool:
@@ -310,8 +314,9 @@ class FeetechBus:
 
         try:
             port.reset_input_buffer()
-            port.write(packet)
-            self._read_until(port, deadline, done, buffer)
+            self._write(port, packet)
+            expected_at = time.monotonic() + self.config.wire_time_s(len(packet) + reply_bytes)
+            self._read_until(port, expected_at + self.config.timeout_s, done, buffer, expected_at)
         except PORT_FAILURES as exc:
             raise self._port_failure(exc) from exc
         if attempt.missing:
@@ -322,7 +327,7 @@ class FeetechBus:
         return attempt
 
     def _parse_into(self, buffer: bytearray, attempt: _Attempt) -> None:
-        while buffer:
+        while len(buffer) >= protocol.STATUS_OVERHEAD:  # shorter cannot hold a status packet yet
             result = protocol.parse_packet(buffer)
             if result.consumed == 0:
                 return
@@ -338,19 +343,61 @@ class FeetechBus:
                 continue
             attempt.replies[packet.motor_id] = packet
 
-    @staticmethod
-    def _read_until(port: serial.Serial, deadline: float, done, buffer: bytearray | None = None) -> bytearray:
-        """Block in select() (no spinning) until done(buffer) or the deadline."""
+    def _write(self, port: serial.Serial, packet: bytes) -> None:
+        """Write on the descriptor itself, waiting in select() only if the adapter is full.
+
+        pyserial's write() adds a select() per call (~20 µs here, twice per control cycle) even
+        when the kernel takes the few bytes of a packet at once.
+        """
+        fd = port.fileno()
+        view = memoryview(packet)
+        deadline = time.monotonic() + self.config.timeout_s
+        while view:
+            try:
+                view = view[os.write(fd, view) :]
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise serial.SerialTimeoutException("write timed out: the adapter is not sending") from None
+                select.select([], [fd], [], remaining)
+
+    def _read_until(
+        self,
+        port: serial.Serial,
+        deadline: float,
+        done,
+        buffer: bytearray | None = None,
+        expected_at: float | None = None,
+    ) -> bytearray:
+        """Wait in select() until done(buffer) or the deadline, without spinning a core.
+
+        Waking from select() costs tens of microseconds of scheduler latency per reply. When the
+        reply's last byte is due (expected_at, from the wire time), the wait polls instead for
+        at most `spin_s` either side of that instant, then blocks again: a bounded cost per
+        transaction, never during a timeout.
+        """
         buffer = bytearray() if buffer is None else buffer
         fd = port.fileno()
+        spin = self.config.spin_s
         while True:
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 return buffer
+            if expected_at is not None and spin > 0:
+                if now < expected_at - spin:
+                    remaining = min(remaining, expected_at - spin - now)  # sleep until the window opens
+                elif now < expected_at + spin:
+                    remaining = 0  # inside the window: poll
             readable, _, _ = select.select([fd], [], [], remaining)
             if not readable:
-                return buffer
-            chunk = port.read(port.in_waiting or 1)
+                continue  # the window opened, or the deadline passed (checked at the top)
+            # One read of what is there, on the (non-blocking) descriptor itself: pyserial's read()
+            # would add a select() and an ioctl per wake-up, and a sync read wakes once per servo.
+            try:
+                chunk = os.read(fd, READ_CHUNK)
+            except BlockingIOError:
+                continue
             if not chunk:  # readable but empty: the device went away
                 raise serial.SerialException("device reports readiness but returned no data (disconnected?)")
             buffer += chunk
@@ -360,6 +407,8 @@ class FeetechBus:
     def _note_servo_errors(self, replies: Mapping[int, Packet], label: str | None) -> None:
         first_error: tuple[int, ServoErrorBits] | None = None
         for mid, packet in replies.items():
+            if not packet.code and mid not in self.servo_errors:
+                continue  # the common case, kept cheap: no error now, none before
             bits = packet.error_bits
             if bits:
                 self.servo_errors[mid] = bits
@@ -394,6 +443,7 @@ class FeetechBus:
 def _open_serial(config: BusConfig) -> serial.Serial:
     """Open the port or raise a PortError that says what to do."""
     try:
+        # timeout=0: the descriptor is non-blocking; FeetechBus waits in select() itself.
         return serial.Serial(
             config.port, config.baudrate, bytesize=8, parity="N", stopbits=1, timeout=0, exclusive=config.exclusive
         )
