@@ -1,0 +1,32 @@
+"""Every benchmark still runs and ends with its JSON line (figures are not asserted: no timing in tests)."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests_support.repo import REPO
+
+SHORT_RUNS = {
+    "bus_cycle": ["--cycles", "20", "--rounds", "1"],
+}
+
+
+def test_every_benchmark_has_a_short_run_here():
+    assert {p.stem for p in (REPO / "benchmarks").glob("[!_]*.py")} == set(SHORT_RUNS)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("name", sorted(SHORT_RUNS))
+def test_benchmark_prints_a_table_then_one_json_line(name):
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / f"{name}.py"), *SHORT_RUNS[name]],
+        capture_output=True, text=True, timeout=170, cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) > 2, "a readable table comes first"
+    figures = json.loads(lines[-1])
+    assert figures["benchmark"] == name
+    assert all(isinstance(v, (int, float, str)) for v in figures.values())
