@@ -18,7 +18,7 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=['numpy>=1.24'],
+    install_requires=['numpy>=1.24', 'pyyaml>=6.0'],
     zip_safe=True,
     entry_points={
         "console_scripts": [

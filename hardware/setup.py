@@ -27,6 +27,7 @@ setup(
             "so101-find-port = so101_hardware.tools.find_port:main",
             "so101-setup-motors = so101_hardware.tools.setup_motors:main",
             "so101-udev-rules = so101_hardware.tools.udev_rules:main",
+            "so101-calibrate = so101_hardware.tools.calibrate:main",
         ],
     },
 )

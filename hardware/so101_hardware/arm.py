@@ -13,21 +13,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from enum import Enum
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from so101_calibration import SO101_JOINTS, Joint
+from so101_calibration import SO101_JOINTS, ArmRole, Joint
 from so101_hardware.bus import FeetechBus, expect_model
 from so101_hardware.errors import BusError, MissingMotorsError
 
 log = logging.getLogger("so101_hardware.arm")
-
-
-class ArmRole(Enum):
-    LEADER = "leader"
-    FOLLOWER = "follower"
 
 
 # LeRobot's configure() writes, every motor (leader and follower alike).

@@ -26,7 +26,9 @@ def test_colcon_build_installs_every_package(tmp_path):
     for package in PACKAGES.values():
         assert (install / package / "share/ament_index/resource_index/packages" / package).exists()
         assert (install / package / "share" / package / "package.xml").exists()
-    for script in ("so101-bus-emulator", "so101-scan", "so101-setup-motors", "so101-find-port", "so101-udev-rules"):
+    for script in (
+        "so101-bus-emulator", "so101-scan", "so101-setup-motors", "so101-find-port", "so101-udev-rules", "so101-calibrate",
+    ):
         assert (install / "so101_hardware/lib/so101_hardware" / script).exists(), script
     assert (install / "so101_bringup/lib/so101_bringup/so101").exists()
     shutil.rmtree(tmp_path / "build")
