@@ -28,6 +28,10 @@ setup(
             "so101-setup-motors = so101_hardware.tools.setup_motors:main",
             "so101-udev-rules = so101_hardware.tools.udev_rules:main",
             "so101-calibrate = so101_hardware.tools.calibrate:main",
+            "leader_node = so101_hardware.nodes.leader_node:main",
+            "follower_node = so101_hardware.nodes.follower_node:main",
+            "teleop_node = so101_hardware.nodes.teleop_node:main",
+            "camera_node = so101_hardware.nodes.camera_node:main",
         ],
     },
 )

@@ -66,6 +66,7 @@ from so101_calibration.sim import (
     load_sim_mapping_config,
 )
 from so101_calibration.units import (
+    RADIANS_PER_TICK,
     TICKS_PER_TURN,
     NormMode,
     UnitConverter,
@@ -88,6 +89,7 @@ __all__ = [
     "SIM_JOINT_NAMES",
     "SO101_JOINTS",
     "SO101_MODEL_LIMITS_RAD",
+    "RADIANS_PER_TICK",
     "TICKS_PER_TURN",
     "AmbiguousCalibrationError",
     "ArmCalibration",

@@ -34,6 +34,7 @@ from so101_calibration.joints import JOINT_NAMES
 
 DEGREES_PER_TURN = 360
 TICKS_PER_TURN = MAX_TICK
+RADIANS_PER_TICK = 2 * np.pi / TICKS_PER_TURN  # the same scale, for velocities (ticks/s → rad/s)
 """4095: LeRobot's DEGREES divisor (model resolution − 1), used for radians too (see module doc)."""
 GOAL_POSITION_LIMIT = 32767
 """Goal_Position is sign-magnitude with the sign in bit 15."""

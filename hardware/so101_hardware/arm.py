@@ -89,13 +89,21 @@ class SO101Arm:
             expect_model(self.bus, motor_id, model)
         return found
 
-    def configure(self) -> None:
-        """Write LeRobot's motor settings for this role. Leaves torque off."""
+    def configure(self) -> int:
+        """Write LeRobot's motor settings for this role. Leaves torque off. Returns the writes made.
+
+        Registers that already hold their value are not rewritten: nodes configure on every
+        start, and EEPROM endures a limited number of writes.
+        """
         self.disable_torque()
+        writes = 0
         with self.bus.eeprom_unlocked(self.ids):
             for joint in self.joints:
                 for name, value in self.settings_for(joint).items():
-                    self.bus.write(joint.motor_id, name, value)
+                    if self.bus.read(joint.motor_id, name) != value:
+                        self.bus.write(joint.motor_id, name, value)
+                        writes += 1
+        return writes
 
     def settings_for(self, joint: Joint) -> dict[str, int]:
         settings = dict(COMMON_MOTOR_SETTINGS)

@@ -7,7 +7,10 @@ follower node, the demo and the tests run the very same code. Per command, in DE
   2. reject a command older than `command_timeout_s` (hold);
   3. clamp each joint to [lower, upper];
   4. limit the step from the present position to `max_step` per tick (LeRobot's
-     `max_relative_target`: safe = present + clip(goal - present, -cap, +cap)).
+     `max_relative_target`: safe = present + clip(goal - present, -cap, +cap));
+  5. limit the velocity of the target itself: it moves at most `max_velocity` × dt from the
+     previous safe target, so a command far away is approached at a bounded speed even when
+     the arm keeps up with every step.
 
 Every rejection and clamp is counted per kind so /diagnostics can report it.
 """
@@ -27,6 +30,7 @@ class SafetyLimits:
     upper: np.ndarray
     max_step: np.ndarray  # per tick, same units; inf disables the step limit
     command_timeout_s: float = 0.5
+    max_velocity: np.ndarray | None = None  # units per second; None disables the velocity limit
 
     @classmethod
     def create(
@@ -35,18 +39,22 @@ class SafetyLimits:
         upper: Sequence[float],
         max_step: float | Sequence[float] = math.inf,
         command_timeout_s: float = 0.5,
+        max_velocity: float | Sequence[float] = math.inf,
     ) -> SafetyLimits:
         lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
         step = np.broadcast_to(np.asarray(max_step, dtype=float), lo.shape).copy()
+        velocity = np.broadcast_to(np.asarray(max_velocity, dtype=float), lo.shape).copy()
         if lo.shape != hi.shape or lo.ndim != 1:
             raise ValueError(f"lower and upper limits must be equal-length vectors, got {lo.shape} and {hi.shape}")
         if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))) or np.any(lo >= hi):
             raise ValueError(f"every joint needs finite limits with lower < upper, got {lo} .. {hi}")
         if np.any(step <= 0) or np.any(np.isnan(step)):
             raise ValueError(f"max_step must be positive (inf to disable), got {step}")
+        if np.any(velocity <= 0) or np.any(np.isnan(velocity)):
+            raise ValueError(f"max_velocity must be positive (inf to disable), got {velocity}")
         if command_timeout_s <= 0:
             raise ValueError(f"command_timeout_s must be positive, got {command_timeout_s}")
-        return cls(lo, hi, step, command_timeout_s)
+        return cls(lo, hi, step, command_timeout_s, None if np.all(np.isinf(velocity)) else velocity)
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,14 @@ class SafetyFilter:
         self.counters[reason] += 1
         return FilterResult(self._last_target.copy(), accepted=False, reason=reason)
 
-    def apply(self, command: np.ndarray | Sequence[float], present: np.ndarray, command_age_s: float = 0.0) -> FilterResult:
+    def apply(
+        self,
+        command: np.ndarray | Sequence[float],
+        present: np.ndarray,
+        command_age_s: float = 0.0,
+        dt_s: float | None = None,
+    ) -> FilterResult:
+        """Filter one command. dt_s (time since the previous tick) enables the velocity limit."""
         cmd = np.asarray(command, dtype=float)
         if cmd.shape != self.limits.lower.shape:
             return self.hold("rejected_shape")
@@ -106,6 +121,13 @@ class SafetyFilter:
             self.counters["clamped_step"] += 1
             reasons.append("clamped_step")
         target = stepped
+        if self.limits.max_velocity is not None and dt_s is not None and self._last_target is not None:
+            reach = self.limits.max_velocity * max(dt_s, 0.0)
+            paced = self._last_target + np.clip(target - self._last_target, -reach, reach)
+            if np.any(paced != target):
+                self.counters["clamped_velocity"] += 1
+                reasons.append("clamped_velocity")
+            target = paced
         self.counters["accepted"] += 1
         self._last_target = target
         return FilterResult(target.copy(), accepted=True, reason=",".join(reasons))

@@ -23,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
+from so101_calibration import ArmCalibration, read_calibration_file
 from so101_hardware.control_table import STS3215_RESOLUTION
 from so101_hardware.emulator.config import EmulatorConfig, FaultConfig
 from so101_hardware.emulator.dispatch import Dispatcher, Reply
@@ -67,6 +68,8 @@ class BusEmulator:
         self._leader_joints: dict[int, LeaderJoint] = {}
         now = time.monotonic()
         self._servos = {motor_id: self._make_servo(motor_id, now) for motor_id in self.config.ids}
+        if self.config.calibration:
+            self._store_calibration(read_calibration_file(self.config.calibration))
         self._dispatcher = Dispatcher(tuple(self._servos.values()), self._stats)
         self._reader = PacketReader(self._stats)
         self._port = PtyPort(self.config.link)
@@ -81,6 +84,18 @@ class BusEmulator:
             return self.config.initial_positions[motor_id]
         rng = random.Random(f"so101-rest:{self.config.seed}:{motor_id}")
         return STS3215_RESOLUTION // 2 + rng.randint(-_REST_JITTER_TICKS, _REST_JITTER_TICKS)
+
+    def _store_calibration(self, calibration: ArmCalibration) -> None:
+        """Write offsets and limits with Lock=0, as so101-calibrate does, so they persist."""
+        for motor in calibration.motors.values():
+            if motor.id not in self._servos:
+                raise ValueError(f"calibration {self.config.calibration} names motor {motor.id}, not on this bus")
+            servo = self._servos[motor.id]
+            servo.write_register("Lock", 0)
+            servo.write_register("Homing_Offset", motor.homing_offset)
+            servo.write_register("Min_Position_Limit", motor.range_min)
+            servo.write_register("Max_Position_Limit", motor.range_max)
+            servo.write_register("Lock", 1)
 
     def _make_servo(self, motor_id: int, now: float) -> EmulatedServo:
         start = self._rest_position(motor_id)

@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from so101_calibration import CalibrationError
 from so101_hardware.control_table import BAUD_INDEX_BY_RATE
 from so101_hardware.emulator.bus_emulator import BusEmulator
 from so101_hardware.emulator.config import ROLES, EmulatorConfig, FaultConfig
@@ -69,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-spike-rate", type=float, default=0.0, help="probability a reply is delayed")
     parser.add_argument("--latency-spike-ms", type=float, default=50.0, help="delay of a latency spike (default 50 ms)")
     parser.add_argument("--seed", type=int, default=0, help="seed for faults, leader trajectory and sensor noise")
+    parser.add_argument(
+        "--calibration", metavar="FILE", help="LeRobot calibration file whose offsets and limits the servos hold"
+    )
     return parser
 
 
@@ -88,6 +92,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         role=args.role,
         link=args.link,
         seed=args.seed,
+        calibration=args.calibration,
         faults=faults,
     )
 
@@ -106,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     try:
         emulator = BusEmulator(config).start()
-    except LinkError as error:
+    except (LinkError, CalibrationError, ValueError) as error:
         parser.exit(2, f"{_PROG}: error: {error}\n")
     try:
         print(

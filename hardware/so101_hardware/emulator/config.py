@@ -67,6 +67,8 @@ class EmulatorConfig:
     link:              optional symlink path to the pty slave, created on start, removed on stop.
     seed:              seeds faults, the leader trajectory and sensor noise, for repeatable runs.
     initial_positions: actual encoder ticks per motor id; default is a seeded rest pose near mid-range.
+    calibration:       a LeRobot calibration file whose homing offsets and position limits the
+                       servos hold in EEPROM from the start, as on an arm calibrated with it.
     motor:             the physical model's constants (speed, acceleration, heat, supply).
     goal_log_limit:    how many GoalRecords are kept (oldest dropped) so a long-running bus has
                        bounded memory; 100 000 is several minutes of a 100 Hz, 6-motor loop.
@@ -79,6 +81,7 @@ class EmulatorConfig:
     link: str | None = None
     seed: int = 0
     initial_positions: Mapping[int, int] | None = None
+    calibration: str | None = None
     faults: FaultConfig = field(default_factory=FaultConfig)
     motor: MotorModel = field(default_factory=MotorModel)
     goal_log_limit: int = 100_000

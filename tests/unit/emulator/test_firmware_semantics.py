@@ -179,3 +179,20 @@ def test_noise_before_a_packet_is_skipped(emu, client):
 def test_write_register_refuses_read_only_registers(emu):
     with pytest.raises(ValueError, match="read-only"):
         emu.servo(1).write_register("Present_Position", 5)
+
+
+def test_a_calibration_file_is_held_in_eeprom_from_the_start(make_emulator, tmp_path):
+    from so101_calibration import ArmCalibration, MotorCalibration, write_calibration_file
+    from so101_calibration.joints import SO101_JOINTS
+
+    motors = {j.name: MotorCalibration(j.motor_id, 0, 10 * j.motor_id - 30, 700 + j.motor_id, 3300) for j in SO101_JOINTS}
+    path = tmp_path / "arm.json"
+    write_calibration_file(path, ArmCalibration(motors))
+    emu = make_emulator(calibration=str(path))
+    emu.power_cycle()  # persisted, as after so101-calibrate
+    for joint in SO101_JOINTS:
+        servo = emu.servo(joint.motor_id)
+        assert servo.read_register("Homing_Offset") == 10 * joint.motor_id - 30
+        assert servo.read_register("Min_Position_Limit") == 700 + joint.motor_id
+        assert servo.read_register("Max_Position_Limit") == 3300
+        assert servo.read_register("Lock") == 1

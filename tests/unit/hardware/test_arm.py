@@ -35,7 +35,8 @@ def test_follower_configuration_is_lerobots_and_persists(make_emulator):
     emu = make_emulator()
     arm = arm_on(emu)
     arm.connect()
-    arm.configure()
+    assert arm.configure() > 0
+    assert arm.configure() == 0, "a second configure finds every value in place and writes nothing"
     emu.power_cycle()  # written with Lock=0, so it is in EEPROM
     for motor_id in range(1, 7):
         servo = emu.servo(motor_id)

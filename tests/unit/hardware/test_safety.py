@@ -44,6 +44,16 @@ def test_rejects_non_finite_and_holds_last_safe_target(bad):
     np.testing.assert_allclose(result.target, [0.05, 0.05])
 
 
+def test_velocity_limit_paces_the_target_from_the_last_one():
+    f = SafetyFilter(SafetyLimits.create([-10.0], [10.0], max_step=5.0, max_velocity=2.0))
+    f.reset(np.array([0.0]))
+    targets = [f.apply([3.0], np.array([0.0]), dt_s=0.1).target[0] for _ in range(3)]
+    np.testing.assert_allclose(targets, [0.2, 0.4, 0.6])
+    assert f.counters["clamped_velocity"] == 3
+    # without a dt (e.g. the first command after reset) only the step limit applies
+    assert f.apply([3.0], np.array([0.0])).target[0] == 3.0
+
+
 def test_rejects_wrong_shape_and_stale_commands():
     f = fresh()
     assert f.apply([0.0, 0.0, 0.0], np.zeros(2)).reason == "rejected_shape"
@@ -70,6 +80,7 @@ def test_arm_outside_its_range_is_brought_back_without_a_jump():
         dict(lower=[0.0, 1.0], upper=[1.0]),
         dict(lower=[math.nan], upper=[1.0]),
         dict(lower=[0.0], upper=[1.0], max_step=0.0),
+        dict(lower=[0.0], upper=[1.0], max_velocity=-1.0),
         dict(lower=[0.0], upper=[1.0], command_timeout_s=0.0),
     ],
 )

@@ -1,0 +1,83 @@
+"""Follower node: the only writer of the follower's Goal_Position, through the safety filter.
+
+Subscribes follower/joint_commands (radians, by joint name), publishes follower/joint_states
+(position rad, velocity rad/s, effort = load in % of max torque), offers follower/estop
+(SetBool: true latches the e-stop, false clears it). Torque is enabled only after a valid
+position read, holding that pose; at shutdown torque is released unless told otherwise.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from sensor_msgs.msg import JointState
+from std_srvs.srv import SetBool
+
+from so101_calibration import JOINT_NAMES, ArmRole
+from so101_hardware.follower import FollowerConfig, FollowerController
+from so101_hardware.nodes.arm_node import ArmNode
+from so101_hardware.nodes.diagnostics import ERROR
+from so101_hardware.nodes.messages import MalformedJointState, joint_state, positions_by_name
+from so101_hardware.nodes.qos import COMMAND_QOS, STATE_QOS
+from so101_hardware.nodes.runtime import run_node
+
+
+class FollowerNode(ArmNode):
+    CONFIG = FollowerConfig
+    ROLE = ArmRole.FOLLOWER
+
+    def __init__(self, **node_kwargs):
+        super().__init__("follower", **node_kwargs)
+        self.controller = FollowerController(self.arm, self.connected.units, self.config)
+        present = self.controller.start()
+        self.get_logger().info(f"torque on, holding the present pose {present.round(3).tolist()} rad")
+        self.publisher = self.create_publisher(JointState, "follower/joint_states", STATE_QOS)
+        self.create_subscription(JointState, "follower/joint_commands", self.on_command, COMMAND_QOS)
+        self.create_service(SetBool, "follower/estop", self.on_estop)
+        self.start_timer()
+
+    def on_command(self, msg: JointState) -> None:
+        try:
+            positions = positions_by_name(msg, JOINT_NAMES)
+        except MalformedJointState as exc:
+            self.controller.count("rejected_malformed")
+            self.get_logger().warning(f"command rejected: {exc}", throttle_duration_sec=1.0)
+            return
+        self.controller.submit(positions, time.monotonic())
+
+    def on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        self.controller.estop(request.data)
+        response.success = True
+        response.message = "e-stop engaged: holding" if request.data else "e-stop cleared"
+        if request.data and self.config.estop_releases_torque:
+            response.message = "e-stop engaged: torque released"
+        self.get_logger().warning(response.message)
+        return response
+
+    def on_tick(self, now: float) -> None:
+        tick = self.controller.tick(now)
+        self.read_latency.add(tick.state.read_monotonic - now)
+        self.publisher.publish(
+            joint_state(JOINT_NAMES, tick.positions, tick.state.read_wall, tick.velocities, tick.loads_percent)
+        )
+
+    def extra_health(self) -> dict[str, object]:
+        return {"estop": self.controller.estopped, **{f"safety_{k}": v for k, v in self.controller.counters.items()}}
+
+    def health(self):
+        health = super().health()
+        if self.controller.estopped and health.level != ERROR:
+            health.message = "e-stop engaged"
+        return health
+
+    def destroy_node(self) -> None:
+        self.controller.shutdown()
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(FollowerNode, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Start and stop one so101 node from its console script, cleanly.
+
+A node that cannot start (bad parameters, a missing port, a silent motor) logs one line that
+says what to do and exits 1: no traceback soup for the operator. Ctrl-C shuts it down through
+its own destroy_node(), which is where hardware is made safe.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+
+from so101_calibration import CalibrationError
+from so101_hardware.cameras import CameraError
+from so101_hardware.errors import BusError
+from so101_hardware.nodes.params import ConfigError
+
+STARTUP_ERRORS: tuple[type[BaseException], ...] = (
+    ConfigError,
+    CalibrationError,
+    BusError,
+    CameraError,
+    FileNotFoundError,
+    ValueError,
+)
+
+
+def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
+    rclpy.init(args=args if args is not None else sys.argv)
+    node: Node | None = None
+    try:
+        node = make_node()
+        executor = MultiThreadedExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except STARTUP_ERRORS as exc:
+        print(f"[so101] {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+    return 0
