@@ -100,11 +100,23 @@ class FollowerController:
         self.filter.reset(present)
         return present
 
-    def submit(self, positions: np.ndarray, received_at: float) -> None:
-        """The newest command (radians, joint order); it is filtered at the next tick."""
+    def submit(self, positions: np.ndarray, received_at: float) -> bool:
+        """The newest command (radians, joint order); it is filtered at the next tick.
+
+        A non-finite or wrong-shape command is refused and counted here, at once: a newer
+        command could otherwise replace it before any tick saw it (the filter checks again).
+        """
+        command = np.asarray(positions, dtype=float)
         with self._lock:
-            self._command = _Command(np.asarray(positions, dtype=float), received_at)
+            if command.shape != self.limits.lower.shape:
+                self.counters["rejected_shape"] += 1
+                return False
+            if not np.all(np.isfinite(command)):
+                self.counters["rejected_non_finite"] += 1
+                return False
+            self._command = _Command(command, received_at)
             self._command_expired = False
+            return True
 
     def count(self, reason: str) -> None:
         """Count a command refused before it reached the filter (e.g. a malformed message)."""

@@ -1,10 +1,12 @@
 """Teleoperation logic: leader joint positions → follower commands, with a safe engage.
 
-States: DISENGAGED (nothing is sent; the follower holds) → RAMPING (on engage: the command moves
-from the follower's present pose towards the mapped leader pose at a bounded speed, so engaging
-never jumps) → MIRRORING (each fresh leader sample is mapped and sent at once, for the lowest
-latency). Leader data older than `stale_timeout_s` is never forwarded: with nothing fresh the
-follower's own command timeout makes it hold.
+States: DISENGAGED (nothing is sent; the follower holds) → RAMPING (on engage: the command
+blends from the follower's present pose into the live, mapped leader pose over a duration set
+by the distance and `engage_speed_rad_s`, with smoothstep easing, so engaging never jumps and
+always ends, on the leader, even while the operator keeps moving) → MIRRORING (each fresh leader
+sample is mapped and sent at once, for the lowest latency). Leader data older than
+`stale_timeout_s` is never forwarded: with nothing fresh the follower's own command timeout
+makes it hold.
 
 Mapping per joint: scale and offset (radians); the gripper may instead be mapped linearly from
 the leader's gripper range onto the follower's (their handles and jaws differ).
@@ -32,8 +34,8 @@ class TeleopState(Enum):
 class TeleopConfig:
     stale_timeout_s: float = field(default=0.25, metadata={"help": "older leader data is not forwarded"})
     rate_hz: float = field(default=100.0, metadata={"help": "ramp and staleness checks per second"})
-    engage_speed_rad_s: float = field(default=0.5, metadata={"help": "speed of the engage ramp"})
-    engage_tolerance_rad: float = field(default=0.02, metadata={"help": "ramp ends when every joint is this close"})
+    engage_speed_rad_s: float = field(default=0.5, metadata={"help": "peak joint speed of the engage ramp (still leader)"})
+    engage_min_duration_s: float = field(default=0.5, metadata={"help": "shortest engage ramp"})
     engage_on_start: bool = field(default=False, metadata={"help": "engage as soon as both arms are seen"})
     joint_scale: tuple[float, ...] = field(default=(1.0,) * N_JOINTS, metadata={"help": "per joint, bus order"})
     joint_offset_rad: tuple[float, ...] = field(default=(0.0,) * N_JOINTS, metadata={"help": "per joint, bus order"})
@@ -43,7 +45,7 @@ class TeleopConfig:
     gripper_follower_range_rad: tuple[float, ...] = field(default=(), metadata={"help": "[closed, open] on the follower"})
 
     def __post_init__(self) -> None:
-        for name in ("stale_timeout_s", "rate_hz", "engage_speed_rad_s", "engage_tolerance_rad"):
+        for name in ("stale_timeout_s", "rate_hz", "engage_speed_rad_s", "engage_min_duration_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         for name in ("joint_scale", "joint_offset_rad"):
@@ -68,8 +70,10 @@ class TeleopMapper:
         self._offset = np.asarray(config.joint_offset_rad, dtype=float)
         self._leader: np.ndarray | None = None
         self._leader_stamp = -np.inf
-        self._ramp: np.ndarray | None = None
-        self._last_ramp_time: float | None = None
+        self._ramp_start: np.ndarray | None = None
+        self._ramp_t0 = 0.0
+        self.ramp_duration_s = 0.0
+        self.mirroring_since: float | None = None  # when the last ramp ended (the caller's clock)
         self.counters: dict[str, int] = {"stale_leader_samples": 0, "engages": 0}
 
     def map(self, leader: np.ndarray) -> np.ndarray:
@@ -93,27 +97,33 @@ class TeleopMapper:
             return self.map(self._leader)
         return None
 
-    def engage(self, follower_present: np.ndarray, now: float) -> None:
-        """Start the ramp from where the follower is."""
-        self._ramp = np.asarray(follower_present, dtype=float).copy()
-        self._last_ramp_time = now
+    def engage(self, follower_present: np.ndarray, now: float) -> bool:
+        """Start the ramp from where the follower is. Needs fresh leader data (else False)."""
+        if not self.fresh(now):
+            return False
+        start = np.asarray(follower_present, dtype=float).copy()
+        distance = float(np.max(np.abs(self.map(self._leader) - start)))
+        # Smoothstep peaks at 1.5× the mean speed: this duration keeps the peak at engage speed.
+        self.ramp_duration_s = max(1.5 * distance / self.config.engage_speed_rad_s, self.config.engage_min_duration_s)
+        self._ramp_start, self._ramp_t0 = start, now
         self.state = TeleopState.RAMPING
         self.counters["engages"] += 1
+        return True
 
     def disengage(self) -> None:
         self.state = TeleopState.DISENGAGED
-        self._ramp = None
+        self._ramp_start = None
 
     def tick(self, now: float) -> np.ndarray | None:
         """Called at rate_hz: advances the ramp. Returns a ramp command, or None."""
-        if self.state is not TeleopState.RAMPING or self._ramp is None or self._last_ramp_time is None:
+        if self.state is not TeleopState.RAMPING or self._ramp_start is None:
             return None
-        dt, self._last_ramp_time = now - self._last_ramp_time, now
         if not self.fresh(now):
             return None  # nothing fresh to ramp towards: send nothing, the follower holds
-        goal = self.map(self._leader)
-        reach = self.config.engage_speed_rad_s * max(dt, 0.0)
-        self._ramp = self._ramp + np.clip(goal - self._ramp, -reach, reach)
-        if np.all(np.abs(goal - self._ramp) <= self.config.engage_tolerance_rad):
+        phase = min((now - self._ramp_t0) / self.ramp_duration_s, 1.0)
+        blend = phase * phase * (3.0 - 2.0 * phase)
+        command = self._ramp_start + blend * (self.map(self._leader) - self._ramp_start)
+        if phase >= 1.0:
             self.state = TeleopState.MIRRORING
-        return self._ramp.copy()
+            self.mirroring_since = now
+        return command

@@ -60,7 +60,8 @@ class TeleopNode(Node):
         positions = self._read(msg)
         if positions is not None:
             self.follower_present = positions
-            if self.config.engage_on_start and self.mapper.state is TeleopState.DISENGAGED and self.mapper.counters["engages"] == 0:
+            never_engaged = self.mapper.counters["engages"] == 0
+            if self.config.engage_on_start and never_engaged and self.mapper.state is TeleopState.DISENGAGED:
                 self.engage()
 
     def on_timer(self) -> None:
@@ -68,17 +69,20 @@ class TeleopNode(Node):
         if command is not None:
             self.publish(command, None)
 
-    def engage(self) -> bool:
+    def engage(self) -> str | None:
+        """Start the engage ramp; returns why it cannot, or None."""
         if self.follower_present is None:
-            return False
-        self.mapper.engage(self.follower_present, time.time())
-        self.get_logger().info("engaged: ramping the follower to the leader")
-        return True
+            return "no follower/joint_states yet"
+        if not self.mapper.engage(self.follower_present, time.time()):
+            return "no fresh leader/joint_states"
+        self.get_logger().info(f"engaged: ramping the follower to the leader in {self.mapper.ramp_duration_s:.1f} s")
+        return None
 
     def on_engage(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         if request.data:
-            response.success = self.engage()
-            response.message = "ramping to the leader" if response.success else "no follower/joint_states yet"
+            refusal = self.engage()
+            response.success = refusal is None
+            response.message = refusal or f"ramping to the leader in {self.mapper.ramp_duration_s:.1f} s"
         else:
             self.mapper.disengage()
             response.success, response.message = True, "disengaged: the follower holds"
