@@ -13,7 +13,15 @@ SETUP_FILES := $(foreach p,$(PACKAGES),$(p)/setup.py $(p)/package.xml)
 
 venv: $(READY)
 
+# Debian packages: offscreen OpenGL for the MuJoCo twin's cameras (MUJOCO_GL=osmesa).
+SYSTEM_PACKAGES := libosmesa6
+
 $(READY): requirements-dev.txt $(SETUP_FILES)
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+		else echo "Please install: sudo apt-get install $$missing" >&2; exit 1; fi; \
+	fi
 	@$(PYTHON_BOOT) -c 'import sys; assert sys.version_info[:2] in ((3, 11), (3, 12)), "need Python 3.11 or 3.12 (the PyPI ROS 2 wheels), found " + sys.version.split()[0]'
 	$(PYTHON_BOOT) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

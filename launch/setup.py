@@ -2,23 +2,32 @@
 
 ROS 2 (rclpy, message packages) is deliberately not in install_requires: robot PCs get it
 from their ROS installation, and the dev/CI set-up installs the PyPI ros-* wheels itself.
+
+data_files put the launch files and configs where `ros2 launch` and so101_bringup.share find
+them: share/so101_bringup/{launch,config,config/calibration}.
 """
+from glob import glob
+
 from setuptools import find_packages, setup
 
 PACKAGE = "so101_bringup"
+SHARE = f"share/{PACKAGE}"
 
 setup(
     name=PACKAGE,
     version="0.1.0",
-    description="Launch files, parameters and the one-command demo for the SO-101 stack.",
+    description="Launch files, parameters, the in-process graph runner and the one-command demo for the SO-101 stack.",
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(exclude=["test", "tests"]),
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
-        (f"share/{PACKAGE}", ["package.xml"]),
+        (SHARE, ["package.xml"]),
+        (f"{SHARE}/launch", sorted(glob("launch/*.launch.py"))),
+        (f"{SHARE}/config", sorted(glob("config/*.yaml"))),
+        (f"{SHARE}/config/calibration", sorted(glob("config/calibration/*.json"))),
     ],
-    install_requires=['so101_hardware', 'so101_calibration', 'so101_sim_bridge', 'so101_policy'],
+    install_requires=['so101_hardware', 'so101_calibration', 'so101_sim_bridge', 'so101_policy', 'pyyaml>=6.0'],
     zip_safe=True,
     entry_points={
         "console_scripts": [

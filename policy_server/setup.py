@@ -18,10 +18,22 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=['so101_calibration'],
+    # pyzmq/msgpack/msgpack-numpy: the wire (msgpack-numpy >= 0.4.8 is what Isaac-GR00T N1.7 uses);
+    # h5py/pyarrow: the replay backend's two dataset formats. No torch, no gr00t: the gr00t backend
+    # imports Isaac-GR00T only where it is installed (GPU machine).
+    install_requires=[
+        'so101_calibration',
+        'numpy>=1.24',
+        'pyzmq>=25.0',
+        'msgpack>=1.0',
+        'msgpack-numpy>=0.4.8',
+        'h5py>=3.8',
+        'pyarrow>=14.0',
+    ],
     zip_safe=True,
     entry_points={
         "console_scripts": [
+            "so101-policy-server = so101_policy.server_cli:main",
         ],
     },
 )

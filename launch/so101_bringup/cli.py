@@ -1,4 +1,5 @@
-"""`so101`: the stack's front door. `so101 demo` runs the main job on the embedded default."""
+"""`so101`: the stack's front door. `so101 demo` runs the main job on the embedded default;
+`so101 run <graph>` starts a launch file's node graph in this process (so101_bringup.run_cli)."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from so101_bringup.run_cli import add_run_parser
 from so101_hardware.errors import BusError
 
 
@@ -30,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="seed of the scripted leader motion")
     demo.add_argument("--no-uart-timing", action="store_true", help="emulate an infinitely fast bus")
     demo.set_defaults(func=_demo)
+    add_run_parser(sub)
     return parser
 
 

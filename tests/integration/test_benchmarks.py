@@ -9,6 +9,8 @@ from tests_support.repo import REPO
 
 SHORT_RUNS = {
     "bus_cycle": ["--cycles", "20", "--rounds", "1"],
+    "wire_roundtrip": ["--iterations", "20", "--rounds", "1"],
+    "chunk_streaming": ["--seconds", "1", "--latencies-ms", "50", "150"],
 }
 
 

@@ -17,6 +17,7 @@ from so101_hardware.errors import BusError
 from so101_hardware.metrics import LatencyStats, RateMeter
 from so101_hardware.nodes.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
 from so101_hardware.nodes.params import declare_config
+from so101_hardware.nodes.runtime import abandon
 
 ENVIRONMENT_PERIOD_S = 1.0  # temperatures and voltages change slowly: read them once a second
 
@@ -27,8 +28,12 @@ class ArmNode(Node):
 
     def __init__(self, default_name: str, **node_kwargs):
         super().__init__(node_kwargs.pop("node_name", default_name), **node_kwargs)
-        self.config = declare_config(self, self.CONFIG)
-        self.connected: ConnectedArm = connect_arm(self.config, self.ROLE)
+        try:
+            self.config = declare_config(self, self.CONFIG)
+            self.connected: ConnectedArm = connect_arm(self.config, self.ROLE)
+        except BaseException:
+            abandon(self)
+            raise
         self.arm = self.connected.arm
         self.tick_errors: Counter[str] = Counter()
         self.rate = RateMeter()

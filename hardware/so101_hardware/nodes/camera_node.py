@@ -20,7 +20,7 @@ from so101_hardware.nodes.diagnostics import ERROR, OK, WARN, DiagnosticsReporte
 from so101_hardware.nodes.messages import stamp_from_seconds
 from so101_hardware.nodes.params import declare_config
 from so101_hardware.nodes.qos import SENSOR_QOS
-from so101_hardware.nodes.runtime import run_node
+from so101_hardware.nodes.runtime import abandon, run_node
 
 WAIT_S = 0.5  # how long the publishing thread waits for a frame before checking for shutdown
 
@@ -68,13 +68,17 @@ def camera_info_message(image: Image) -> CameraInfo:
 class CameraNode(Node):
     def __init__(self, **node_kwargs):
         super().__init__(node_kwargs.pop("node_name", "camera"), **node_kwargs)
-        self.config = declare_config(self, CameraNodeConfig)
+        try:
+            self.config = declare_config(self, CameraNodeConfig)
+            self.camera = make_camera(self.config.camera_config())
+            self.camera.start()  # raises CameraOpenError with what to do; nothing is left running
+        except BaseException:
+            abandon(self)
+            raise
         self.frame_id = self.config.frame_id or f"{self.config.name}_camera"
         topic = f"cameras/{self.config.name}"
         self.images = self.create_publisher(Image, f"{topic}/image_raw", SENSOR_QOS)
         self.infos = self.create_publisher(CameraInfo, f"{topic}/camera_info", SENSOR_QOS)
-        self.camera = make_camera(self.config.camera_config())
-        self.camera.start()  # raises CameraOpenError with what to do; nothing is left running
         self.rate = RateMeter()
         self.age = LatencyStats()  # capture → published
         self._stop = threading.Event()

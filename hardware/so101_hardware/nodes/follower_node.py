@@ -19,7 +19,7 @@ from so101_hardware.nodes.arm_node import ArmNode
 from so101_hardware.nodes.diagnostics import ERROR
 from so101_hardware.nodes.messages import MalformedJointState, joint_state, positions_by_name
 from so101_hardware.nodes.qos import COMMAND_QOS, STATE_QOS
-from so101_hardware.nodes.runtime import run_node
+from so101_hardware.nodes.runtime import abandon, run_node
 
 
 class FollowerNode(ArmNode):
@@ -28,8 +28,12 @@ class FollowerNode(ArmNode):
 
     def __init__(self, **node_kwargs):
         super().__init__("follower", **node_kwargs)
-        self.controller = FollowerController(self.arm, self.connected.units, self.config)
-        present = self.controller.start()
+        try:
+            self.controller = FollowerController(self.arm, self.connected.units, self.config)
+            present = self.controller.start()  # a failed read leaves torque off, then we let go
+        except BaseException:
+            abandon(self, self.arm.disconnect)
+            raise
         self.get_logger().info(f"torque on, holding the present pose {present.round(3).tolist()} rad")
         self.publisher = self.create_publisher(JointState, "follower/joint_states", STATE_QOS)
         self.create_subscription(JointState, "follower/joint_commands", self.on_command, COMMAND_QOS)
@@ -43,7 +47,9 @@ class FollowerNode(ArmNode):
             self.controller.count("rejected_malformed")
             self.get_logger().warning(f"command rejected: {exc}", throttle_duration_sec=1.0)
             return
-        self.controller.submit(positions, time.monotonic())
+        now = time.monotonic()
+        if self.controller.submit(positions, now):
+            self.controller.act_now(now)
 
     def on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         self.controller.estop(request.data)

@@ -28,6 +28,20 @@ STARTUP_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def abandon(node: Node, *release: Callable[[], object]) -> None:
+    """Undo a node whose __init__ failed halfway: release what it holds, unregister it.
+
+    Without this the Context still tracks the half-built node and its shutdown would call the
+    subclass's destroy_node() on attributes that were never set.
+    """
+    for step in release:
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - best effort: the original error is what matters
+            pass
+    Node.destroy_node(node)
+
+
 def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
     rclpy.init(args=args if args is not None else sys.argv)
     node: Node | None = None

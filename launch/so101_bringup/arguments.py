@@ -1,0 +1,147 @@
+"""The arguments of each launch file, as typed dataclasses with their defaults and help.
+
+`ros2 launch so101_bringup teleop.launch.py follower_port:=/dev/ttyACM0` and `so101 run teleop
+--follower-port /dev/ttyACM0` take the same arguments because both are generated from these
+classes: one field is one launch argument (DeclareLaunchArgument) and one command-line option.
+Both hand over text, converted here by the field's type, so "100" is refused for a bool the same
+way in both.
+
+A node-parameter argument left at None sets nothing: the node's value then comes from the
+params file, else from the node's own default. Explicit arguments win over params files.
+"""
+from __future__ import annotations
+
+import tempfile
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
+
+A = TypeVar("A", bound="GraphArgs")
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def _arg(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class GraphArgs:
+    """What every launch file takes."""
+
+    emulate: bool = _arg(False, "start emulated servo buses (and synthetic cameras) instead of opening real devices")
+    namespace: str = _arg("", "namespace of every node, prefixing its topics (arm1: /arm1/follower/joint_states)")
+
+
+@dataclass(frozen=True)
+class CamerasArgs(GraphArgs):
+    cameras_file: str | None = _arg(
+        None, "cameras and their parameters, one /**/camera_<name> section each (default: config/cameras.yaml)"
+    )
+
+
+@dataclass(frozen=True)
+class FollowerArgs(GraphArgs):
+    follower_port: str | None = _arg(
+        None, "follower serial port (node default /dev/so101_follower; with emulate: the emulated bus's link)"
+    )
+    follower_id: str | None = _arg(
+        None,
+        "follower arm id, its calibration file's stem (default: the stem of a follower_calibration .json, else "
+        "follower; with emulate: emulated_follower)",
+    )
+    follower_calibration: str | None = _arg(
+        None,
+        "follower calibration .json or folder of <id>.json (default: LeRobot's folders; with emulate: "
+        "config/calibration)",
+    )
+    follower_rate_hz: float | None = _arg(None, "follower control rate (default: follower params file)")
+    follower_params_file: str | None = _arg(None, "follower node parameters (default: config/follower.yaml)")
+    emulator_dir: str = _arg(
+        tempfile.gettempdir(), "with emulate: folder of the emulated buses' links so101_leader and so101_follower"
+    )
+    uart_timing: bool = _arg(True, "with emulate: emulated buses answer after real 1 Mbps wire time")
+    emulator_seed: int = _arg(0, "with emulate: seed of the emulated leader's scripted motion and sensor noise")
+
+
+@dataclass(frozen=True)
+class TeleopArgs(FollowerArgs, CamerasArgs):
+    leader_port: str | None = _arg(
+        None, "leader serial port (node default /dev/so101_leader; with emulate: the emulated bus's link)"
+    )
+    leader_id: str | None = _arg(
+        None,
+        "leader arm id, its calibration file's stem (default: the stem of a leader_calibration .json, else "
+        "leader; with emulate: emulated_leader)",
+    )
+    leader_calibration: str | None = _arg(
+        None,
+        "leader calibration .json or folder of <id>.json (default: LeRobot's folders; with emulate: "
+        "config/calibration)",
+    )
+    leader_rate_hz: float | None = _arg(None, "leader read rate (default: teleop params file)")
+    teleop_rate_hz: float | None = _arg(None, "teleop ramp and staleness checks per second (default: teleop params)")
+    teleop_params_file: str | None = _arg(None, "leader and teleop node parameters (default: config/teleop.yaml)")
+    cameras: bool = _arg(True, "start the cameras of cameras_file (false: teleop without cameras)")
+
+
+@dataclass(frozen=True)
+class ArgumentSpec:
+    """One argument: its name, help, default as text, and the converter from text."""
+
+    name: str
+    help: str
+    default: Any
+    convert: Callable[[str], Any]
+
+    @property
+    def is_bool(self) -> bool:
+        return isinstance(self.default, bool)
+
+    @property
+    def default_text(self) -> str:
+        """The default as `ros2 launch` shows and takes it ("" for None, "true"/"false" for bools)."""
+        if self.default is None:
+            return ""
+        return str(self.default).lower() if self.is_bool else str(self.default)
+
+
+def argument_specs(cls: type[GraphArgs]) -> tuple[ArgumentSpec, ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        ArgumentSpec(f.name, f.metadata["help"], f.default, _converter(f.name, hints[f.name])) for f in fields(cls)
+    )
+
+
+def parse_arguments(cls: type[A], texts: Mapping[str, str]) -> A:
+    """Build the arguments from text values (launch configurations); ValueError names the argument."""
+    specs = {spec.name: spec for spec in argument_specs(cls)}
+    unknown = sorted(set(texts) - set(specs))
+    if unknown:
+        raise ValueError(f"unknown argument(s) {', '.join(unknown)}; known: {', '.join(specs)}")
+    return cls(**{name: specs[name].convert(text) for name, text in texts.items()})
+
+
+def _converter(name: str, hint: Any) -> Callable[[str], Any]:
+    optional = type(None) in typing.get_args(hint)
+    (base,) = [t for t in typing.get_args(hint) if t is not type(None)] if optional else [hint]
+
+    def convert(text: str) -> Any:
+        text = text.strip()
+        if optional and not text:
+            return None
+        if base is bool:
+            if text.lower() in _TRUE + _FALSE:
+                return text.lower() in _TRUE
+            raise ValueError(f"argument {name}: expected true or false, got {text!r}")
+        if base in (int, float):
+            try:
+                return base(text)
+            except ValueError:
+                kind = "an integer" if base is int else "a number"
+                raise ValueError(f"argument {name}: expected {kind}, got {text!r}") from None
+        return text
+
+    return convert

@@ -1,0 +1,148 @@
+"""The node graph of each launch file, built from its arguments (so101_bringup.arguments).
+
+follower: the follower node (and, with emulate, its emulated bus).
+cameras:  one camera node per `/**/camera_<name>` section of the cameras file.
+teleop:   the leader node (and bus), the follower graph, the teleop node, then the cameras graph.
+
+An arm id left unset is the stem of a calibration .json that was given (LeRobot names the file
+after the arm). With emulate, an arm's port is its emulator's link (<emulator_dir>/so101_<role>
+unless a port is given), and its id and calibration default to the emulated arms shipped in
+config/calibration; the emulator holds that same file in its EEPROM, so the node's check that
+the motors carry its calibration passes, as on a calibrated real arm. Camera sources become
+"synthetic", so no camera is needed either.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from so101_bringup.arguments import CamerasArgs, FollowerArgs, GraphArgs, TeleopArgs
+from so101_bringup.catalog import HARDWARE
+from so101_bringup.graph import EmulatorSpec, Graph, NodeSpec, ParameterValue, Role
+from so101_bringup.param_files import ParamFileError, read_param_file
+from so101_bringup.share import config_path
+from so101_calibration import ArmRole, locate_calibration
+
+CALIBRATION_SUFFIX = ".json"
+CAMERA_PREFIX = "camera_"
+WILDCARDS = ("*", "**")
+
+
+@dataclass(frozen=True)
+class _ArmArgs:
+    """One arm's share of the arguments (the leader_* or follower_* fields)."""
+
+    role: Role
+    port: str | None
+    arm_id: str | None
+    calibration: str | None
+    rate_hz: float | None
+    params_file: Path
+
+
+def follower_graph(args: FollowerArgs) -> Graph:
+    arm = _ArmArgs(
+        "follower",
+        args.follower_port,
+        args.follower_id,
+        args.follower_calibration,
+        args.follower_rate_hz,
+        _file(args.follower_params_file, "follower.yaml"),
+    )
+    return _arm_graph(arm, args)
+
+
+def cameras_graph(args: CamerasArgs) -> Graph:
+    cameras_file = _file(args.cameras_file, "cameras.yaml")
+    emulated: dict[str, ParameterValue] = {"source": "synthetic"} if args.emulate else {}
+    nodes = tuple(
+        NodeSpec(
+            HARDWARE,
+            "camera_node",
+            f"{CAMERA_PREFIX}{name}",
+            args.namespace,
+            parameters={"name": name, **emulated},
+            param_files=(cameras_file,),
+        )
+        for name in camera_names(cameras_file)
+    )
+    return Graph(nodes)
+
+
+def teleop_graph(args: TeleopArgs) -> Graph:
+    teleop_params = _file(args.teleop_params_file, "teleop.yaml")
+    leader = _ArmArgs(
+        "leader", args.leader_port, args.leader_id, args.leader_calibration, args.leader_rate_hz, teleop_params
+    )
+    teleop = NodeSpec(
+        HARDWARE,
+        "teleop_node",
+        "teleop",
+        args.namespace,
+        parameters=_given(rate_hz=args.teleop_rate_hz),
+        param_files=(teleop_params,),
+    )
+    graph = _arm_graph(leader, args) + follower_graph(args) + Graph((teleop,))
+    return graph + cameras_graph(args) if args.cameras else graph
+
+
+GRAPHS: dict[str, tuple[type[GraphArgs], Callable[..., Graph]]] = {
+    "teleop": (TeleopArgs, teleop_graph),
+    "follower": (FollowerArgs, follower_graph),
+    "cameras": (CamerasArgs, cameras_graph),
+}
+"""Launch file stem → (its arguments class, its graph builder)."""
+
+
+def build_graph(name: str, args: GraphArgs) -> Graph:
+    args_class, build = GRAPHS[name]
+    if not isinstance(args, args_class):
+        raise TypeError(f"the {name} graph takes {args_class.__name__}, got {type(args).__name__}")
+    return build(args)
+
+
+def camera_names(cameras_file: Path) -> tuple[str, ...]:
+    """The cameras a cameras file lists: its `camera_<name>` sections, in order (wildcards apply to all)."""
+    names: list[str] = []
+    for section in read_param_file(cameras_file).sections:
+        node_name = section.node_name
+        if node_name in WILDCARDS:
+            continue
+        if not node_name.startswith(CAMERA_PREFIX) or node_name == CAMERA_PREFIX:
+            raise ParamFileError(
+                f"cameras file {cameras_file}: section {section.key} is not a camera; name camera sections "
+                f"/**/{CAMERA_PREFIX}<name> (the node camera_<name> publishes cameras/<name>/image_raw)"
+            )
+        if node_name[len(CAMERA_PREFIX):] not in names:
+            names.append(node_name[len(CAMERA_PREFIX):])
+    return tuple(names)
+
+
+def _arm_graph(arm: _ArmArgs, args: FollowerArgs) -> Graph:
+    if arm.arm_id is None and arm.calibration and Path(arm.calibration).suffix == CALIBRATION_SUFFIX:
+        arm = replace(arm, arm_id=Path(arm.calibration).stem)  # LeRobot names the file after the arm id
+    if not args.emulate:
+        return Graph((_arm_node(arm, args.namespace),))
+    port = arm.port or str(Path(args.emulator_dir) / f"so101_{arm.role}")
+    arm_id = arm.arm_id or f"emulated_{arm.role}"
+    calibration = arm.calibration or str(config_path("calibration"))
+    node = _arm_node(replace(arm, port=port, arm_id=arm_id, calibration=calibration), args.namespace)
+    # The file the node will load (a folder means <folder>/<arm_id>.json), found by the node's own rules.
+    calibration_file = locate_calibration(ArmRole(arm.role), arm_id, calibration).targets[0]
+    emulator = EmulatorSpec(arm.role, Path(port), calibration_file, args.uart_timing, args.emulator_seed)
+    return Graph((node,), (emulator,))
+
+
+def _arm_node(arm: _ArmArgs, namespace: str) -> NodeSpec:
+    parameters = _given(port=arm.port, arm_id=arm.arm_id, calibration=arm.calibration, rate_hz=arm.rate_hz)
+    return NodeSpec(HARDWARE, f"{arm.role}_node", arm.role, namespace, parameters, (arm.params_file,))
+
+
+def _file(given: str | None, default_name: str) -> Path:
+    return Path(given) if given else config_path(default_name)
+
+
+def _given(**values: ParameterValue | None) -> dict[str, ParameterValue]:
+    """The values that were given (an argument left at None sets no parameter)."""
+    return {name: value for name, value in values.items() if value is not None}

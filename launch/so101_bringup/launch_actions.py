@@ -1,0 +1,90 @@
+"""Launch descriptions built from the graphs: what launch/*.launch.py return to `ros2 launch`.
+
+Needs the ROS 2 `launch` and `launch_ros` packages (a ROS 2 installation; they are not on PyPI),
+so nothing else in so101_bringup imports this module. Each launch file declares its arguments
+from the arguments dataclass, and an OpaqueFunction turns their values into that dataclass,
+builds and checks the graph, and returns one launch_ros Node per NodeSpec and one
+`so101-bus-emulator` process per EmulatorSpec. A node whose port is an emulated bus starts once
+that emulator has printed its ready line, so it never opens a link that does not exist yet.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from launch import LaunchContext, LaunchDescription
+from launch.action import Action
+from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction, RegisterEventHandler
+from launch.event_handlers import OnProcessIO
+from launch.events.process import ProcessIO
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+from launch_ros.substitutions import ExecutableInPackage
+
+from so101_bringup.arguments import argument_specs, parse_arguments
+from so101_bringup.catalog import HARDWARE
+from so101_bringup.graph import EmulatorSpec, NodeSpec
+from so101_bringup.graphs import GRAPHS, build_graph
+from so101_bringup.validation import check_graph
+
+EMULATOR_EXECUTABLE = "so101-bus-emulator"
+
+
+def launch_description(graph_name: str) -> LaunchDescription:
+    """The launch description of launch/<graph_name>.launch.py."""
+    args_class, _build = GRAPHS[graph_name]
+    declared = [
+        DeclareLaunchArgument(spec.name, default_value=spec.default_text, description=spec.help)
+        for spec in argument_specs(args_class)
+    ]
+    return LaunchDescription([*declared, OpaqueFunction(function=graph_actions, args=[graph_name])])
+
+
+def graph_actions(context: LaunchContext, graph_name: str) -> list[Action]:
+    """The graph's actions for the launch arguments' values; GraphError stops the launch with every problem."""
+    args_class, _build = GRAPHS[graph_name]
+    texts = {spec.name: LaunchConfiguration(spec.name).perform(context) for spec in argument_specs(args_class)}
+    graph = build_graph(graph_name, parse_arguments(args_class, texts))
+    check_graph(graph)
+    actions: list[Action] = []
+    waiting: dict[str, list[Action]] = {str(emulator.link): [] for emulator in graph.emulators}
+    for node in graph.nodes:
+        emulator = graph.emulator_for(node)
+        (actions if emulator is None else waiting[str(emulator.link)]).append(node_action(node))
+    for emulator in graph.emulators:
+        process = emulator_process(emulator)
+        on_ready = _OnFirstOutput(waiting[str(emulator.link)])
+        actions += [process, RegisterEventHandler(OnProcessIO(target_action=process, on_stdout=on_ready))]
+    return actions
+
+
+def node_action(node: NodeSpec) -> Node:
+    explicit = {name: list(v) if isinstance(v, tuple) else v for name, v in node.parameters.items()}
+    return Node(
+        package=node.package,
+        executable=node.executable,
+        name=node.name,
+        namespace=node.namespace or None,
+        parameters=[*(str(path) for path in node.param_files), *([explicit] if explicit else [])],  # later win
+        remappings=list(node.remappings),
+        output="screen",
+    )
+
+
+def emulator_process(emulator: EmulatorSpec) -> ExecuteProcess:
+    """`so101-bus-emulator` serving one arm's bus; it prints one line on stdout once the link exists."""
+    return ExecuteProcess(
+        cmd=[ExecutableInPackage(EMULATOR_EXECUTABLE, HARDWARE), *emulator.cli_arguments()],
+        name=f"{emulator.role}_bus_emulator",
+        output="screen",
+    )
+
+
+class _OnFirstOutput:
+    """An on_stdout handler that returns its actions the first time it is called, then nothing."""
+
+    def __init__(self, actions: Sequence[Action]):
+        self._actions: list[Action] | None = list(actions)
+
+    def __call__(self, _event: ProcessIO) -> list[Action] | None:
+        actions, self._actions = self._actions, None
+        return actions

@@ -1,0 +1,213 @@
+"""Run a node graph in this process, without `ros2 launch`: the runner behind `so101 run`.
+
+What `ros2 launch` does with separate processes, the runner does in one: emulated buses become
+BusEmulator objects, each node class is instantiated with its name, namespace and the parameters
+`ros2 launch` would give it (params files in order, then the explicit values, which win), and
+each node spins on its own single-threaded executor in its own thread, which is as close to
+separate processes as one interpreter gets: one shared MultiThreadedExecutor delayed 100 Hz
+timers by up to hundreds of milliseconds here, queueing every node's callbacks together.
+A node whose constructor fails releases what it opened itself (nodes.runtime.abandon).
+Stopping destroys the nodes
+(last started first), which is where they make hardware safe (the follower releases torque),
+then stops the emulators and, if the runner created it, the ROS context.
+
+    with GraphRunner(teleop_graph(TeleopArgs(emulate=True)), domain_id=42) as running:
+        follower = running.node("follower")
+        ...
+
+Each runner normally gets its own rclpy Context (domain_id None: $ROS_DOMAIN_ID, else 0), so a
+test or benchmark can isolate its graph on a domain of its own; pass `context` to share one.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+
+from so101_bringup.catalog import node_type
+from so101_bringup.graph import EmulatorSpec, Graph, NodeSpec
+from so101_bringup.param_files import effective_parameters
+from so101_bringup.validation import check_graph
+from so101_hardware.emulator import BusEmulator, EmulatorConfig
+
+_log = logging.getLogger(__name__)
+_JOIN_TIMEOUT_S = 10.0
+
+
+class GraphStartError(RuntimeError):
+    """A node or emulator of the graph failed to start; everything started before it was stopped."""
+
+
+class GraphRunError(RuntimeError):
+    """A node callback raised while the graph ran; the graph was stopped."""
+
+
+def node_kwargs(node: NodeSpec, context: Context) -> dict[str, Any]:
+    """The rclpy.node.Node keyword arguments that start `node` as `ros2 launch` would."""
+    overrides = [
+        Parameter(name, value=list(value) if isinstance(value, tuple) else value)
+        for name, value in effective_parameters(node).items()
+    ]
+    kwargs: dict[str, Any] = {
+        "node_name": node.name,
+        "namespace": node.namespace,
+        "context": context,
+        "parameter_overrides": overrides,
+    }
+    if node.remappings:
+        kwargs["cli_args"] = ["--ros-args", *(arg for src, dst in node.remappings for arg in ("-r", f"{src}:={dst}"))]
+    return kwargs
+
+
+def emulator_config(spec: EmulatorSpec) -> EmulatorConfig:
+    return EmulatorConfig(
+        role=spec.role,
+        link=str(spec.link),
+        calibration=str(spec.calibration),
+        uart_timing=spec.uart_timing,
+        seed=spec.seed,
+    )
+
+
+class GraphRunner:
+    """Start with start() or `with`; stop with stop() (safe to call twice) or by leaving the block."""
+
+    def __init__(self, graph: Graph, *, domain_id: int | None = None, context: Context | None = None):
+        if context is not None and domain_id is not None:
+            raise ValueError("pass domain_id or a context, not both: a context already has its domain")
+        self.graph = graph
+        self._domain_id = domain_id
+        self._own_context = context is None
+        self.context = context if context is not None else Context()
+        self._emulators: dict[str, BusEmulator] = {}
+        self._nodes: dict[str, Node] = {}
+        self._executors: list[SingleThreadedExecutor] = []
+        self._threads: list[threading.Thread] = []
+        self._done = threading.Event()
+        self._stopping = threading.Event()
+        self._failure: BaseException | None = None
+        self._started = False
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> GraphRunner:
+        """Check the graph (GraphError), start the emulators, then the nodes (GraphStartError)."""
+        if self._started:
+            raise RuntimeError("a graph runner starts once; make a new one to start the graph again")
+        self._started = True
+        check_graph(self.graph)
+        if self._own_context:
+            self.context.init(args=[], domain_id=self._domain_id)
+        try:
+            for spec in self.graph.emulators:
+                self._emulators[str(spec.link)] = self._start_emulator(spec)
+            for spec in self.graph.nodes:
+                self._nodes[spec.fqn] = self._start_node(spec)
+        except BaseException:
+            self._teardown()
+            raise
+        for fqn, node in self._nodes.items():
+            executor = SingleThreadedExecutor(context=self.context)
+            executor.add_node(node)
+            self._executors.append(executor)
+            thread = threading.Thread(target=self._spin, args=(executor,), name=f"spin{fqn}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop spinning, destroy the nodes (last started first), stop the emulators.
+
+        Raises GraphRunError if a node callback had failed while the graph ran.
+        """
+        if not self._started or self._stopping.is_set():
+            return
+        self._done.set()
+        self._teardown()
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise GraphRunError(f"a node failed while the graph ran: {type(failure).__name__}: {failure}") from failure
+
+    def __enter__(self) -> GraphRunner:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def request_stop(self) -> None:
+        """Make wait() return (thread- and signal-handler-safe); stop() does the stopping."""
+        self._done.set()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until request_stop() or a node failure; False if timeout_s passed first."""
+        return self._done.wait(timeout_s)
+
+    # --- access --------------------------------------------------------------------------------
+
+    def node(self, name: str) -> Node:
+        """The running node called `name` (plain or fully qualified, as Graph.node takes it)."""
+        return self._nodes[self.graph.node(name).fqn]
+
+    def emulator(self, role: str) -> BusEmulator:
+        """The emulated bus of the leader or follower (emulate:=true graphs only)."""
+        for spec in self.graph.emulators:
+            if spec.role == role:
+                return self._emulators[str(spec.link)]
+        raise KeyError(f"no emulated {role} bus in this graph (emulate is off, or no {role} arm)")
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _start_emulator(self, spec: EmulatorSpec) -> BusEmulator:
+        try:
+            return BusEmulator(emulator_config(spec)).start()
+        except Exception as exc:
+            raise GraphStartError(f"emulated {spec.role} bus on {spec.link} did not start: {exc}") from exc
+
+    def _start_node(self, spec: NodeSpec) -> Node:
+        node_class = node_type(spec.package, spec.executable).load_node_class()
+        try:
+            return node_class(**node_kwargs(spec, self.context))
+        except Exception as exc:
+            raise GraphStartError(
+                f"node {spec.fqn} ({spec.package}/{spec.executable}) did not start: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def _spin(self, executor: SingleThreadedExecutor) -> None:
+        """spin() with a stop flag, so the executor is shut down only after this returns."""
+        try:
+            while not self._stopping.is_set() and self.context.ok():
+                executor.spin_once(timeout_sec=0.1)
+        except BaseException as exc:  # a node callback raised: report it from stop(), stop the graph
+            self._failure = exc
+            _log.error("node callback failed, stopping the graph: %s: %s", type(exc).__name__, exc)
+        finally:
+            self._done.set()
+
+    def _teardown(self) -> None:
+        self._stopping.set()
+        for executor in self._executors:
+            executor.wake()  # out of spin_once()'s wait
+        for thread in self._threads:
+            thread.join(_JOIN_TIMEOUT_S)
+            if thread.is_alive():
+                _log.warning("%s still running after %.0f s; destroying the nodes anyway", thread.name, _JOIN_TIMEOUT_S)
+        for executor in self._executors:
+            executor.shutdown()
+        self._executors.clear()
+        self._threads.clear()
+        for fqn, node in reversed(list(self._nodes.items())):
+            try:
+                node.destroy_node()
+            except Exception:  # one node failing to stop must not keep the others (or the arm) running
+                _log.exception("node %s did not stop cleanly", fqn)
+        self._nodes.clear()
+        for emulator in reversed(list(self._emulators.values())):
+            emulator.stop()
+        self._emulators.clear()
+        if self._own_context:
+            self.context.try_shutdown()

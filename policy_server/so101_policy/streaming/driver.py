@@ -1,0 +1,154 @@
+"""StreamingDriver: runs ChunkScheduler's requests on a worker thread, off the control thread.
+
+The control thread calls tick() at the control rate and gets a target at once: the scheduler
+is only ever held under a short lock, and the slow part (observe, encode, the network round
+trip, decode) happens on the worker, one request at a time, as REQ/REP requires. Every failure
+is reported to the scheduler under a reason (failed_timeout, failed_server_error, ...; a reply
+that is no valid chunk as rejected_<kind>) and the worker lives on, so streaming resumes as soon
+as the server answers again.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol
+
+import numpy as np
+
+from so101_policy.actions import ActionDecoder
+from so101_policy.client import PolicyClient
+from so101_policy.errors import (
+    BadActionError,
+    ObservationError,
+    PolicyError,
+    PolicyServerError,
+    PolicyTimeoutError,
+    ProtocolMismatchError,
+)
+from so101_policy.observation import ObservationBuilder, RobotObservation
+from so101_policy.streaming.scheduler import ChunkScheduler, Tick
+
+log = logging.getLogger(__name__)
+
+
+class ChunkSource(Protocol):
+    def __call__(self) -> tuple[np.ndarray, float]:
+        """Observe, ask the policy, decode: ((T, 6) radians, observation time). Raises PolicyError."""
+        ...
+
+
+@dataclass(frozen=True)
+class PolicyChunkSource:
+    """A ChunkSource over PolicyClient: `observe` returns the robot's latest state (on the driver's clock)."""
+
+    client: PolicyClient
+    builder: ObservationBuilder
+    decoder: ActionDecoder
+    observe: Callable[[], RobotObservation]
+    options: Mapping[str, Any] | None = None
+
+    def __call__(self) -> tuple[np.ndarray, float]:
+        observation = self.observe()
+        action, _info = self.client.get_action(self.builder.build(observation), self.options)
+        return self.decoder.decode(action), observation.time
+
+
+_FAILURE_REASONS: tuple[tuple[type[Exception], str], ...] = (
+    (PolicyTimeoutError, "timeout"),
+    (PolicyServerError, "server_error"),
+    (ProtocolMismatchError, "protocol_mismatch"),
+    (ObservationError, "observation"),
+    (PolicyError, "policy_error"),
+)
+
+
+class StreamingDriver:
+    """start(), then tick() from the control loop; stop() (or the context manager) when done."""
+
+    def __init__(self, scheduler: ChunkScheduler, source: ChunkSource, clock: Callable[[], float] = time.monotonic):
+        self.scheduler = scheduler
+        self._source = source
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._busy = False
+        self._last_error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="policy-chunk-requests", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float | None = None) -> None:
+        """End the worker; a request in progress finishes first (bounded by the client's timeout)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+
+    def __enter__(self) -> StreamingDriver:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def tick(self, now: float | None = None) -> Tick:
+        """The target for this control tick; wakes the worker when a chunk should be requested."""
+        now = self._clock() if now is None else now
+        with self._lock:
+            tick = self.scheduler.tick(now)
+            if not self._busy and self.scheduler.should_request(now):
+                self.scheduler.on_request_sent(now)
+                self._busy = True
+                self._wake.set()
+        return tick
+
+    def reset(self, present: np.ndarray | None = None) -> None:
+        with self._lock:
+            self.scheduler.reset(present)
+
+    @property
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return self.scheduler.counters
+
+    @property
+    def alive(self) -> bool:
+        """The worker thread is running (for /diagnostics)."""
+        return self._thread.is_alive()
+
+    @property
+    def last_error(self) -> str | None:
+        """The most recent failure's message, for /diagnostics."""
+        return self._last_error
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            self._request_once()
+
+    def _request_once(self) -> None:
+        outcome: Callable[[float], object]
+        try:
+            actions, observation_time = self._source()
+            outcome = partial(self.scheduler.on_chunk, actions, observation_time)
+        except BadActionError as exc:
+            self._last_error = str(exc)
+            outcome = partial(self.scheduler.on_rejected, kind=exc.kind)
+        except Exception as exc:
+            reason = next((name for kind, name in _FAILURE_REASONS if isinstance(exc, kind)), "error")
+            if reason == "error":
+                log.exception("unexpected failure while requesting an action chunk")
+            self._last_error = f"{reason}: {exc}"
+            outcome = partial(self.scheduler.on_failure, reason=reason)
+        with self._lock:
+            outcome(self._clock())
+            self._busy = False

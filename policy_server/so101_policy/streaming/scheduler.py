@@ -1,0 +1,210 @@
+"""ChunkScheduler: GR00T action chunks → one target per control tick, never waiting on the network.
+
+The synchronous upstream clients (gr00t-wire.md §9) observe, block on inference, execute 8 of
+16 actions and repeat: the arm idles for every inference and jumps to a chunk computed from a
+stale state. This scheduler instead (ideas from LeRobot's async inference, lerobot-compat.md §10):
+
+* asks for the next chunk when the plan left is no longer than the latency it has measured
+  (chunk arrival − observation time, max of recent chunks) plus a margin and one tick, so
+  the next chunk arrives before the plan runs out;
+* aligns each chunk to the time its observation was taken (action k is due at
+  observation_time + k·step) and skips the actions already in the past;
+* merges it into the plan (plan.py: latest, crossfade, ensemble) from what is commanded now;
+* holds the last commanded target when the plan runs out (server slow, stalled or gone),
+  keeps asking (a lost request is given up after `request_timeout_s`, a failed one retried
+  after `retry_interval_s`), and blends back in from the held target when chunks return.
+
+It is a pure object: every method takes the time it should act at, so tests drive it with a
+fake clock and get the same result every run. It is not thread-safe (StreamingDriver locks).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from so101_policy.errors import BadActionError
+from so101_policy.streaming.latency import LatencyEstimator
+from so101_policy.streaming.plan import BlendMode, Plan, merge
+from so101_policy.streaming.validation import ActionValidator
+
+FUTURE_TOLERANCE_S = 1e-3
+"""An observation_time later than now by more than this means two clocks are mixed up."""
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    control_hz: float = 30.0
+    action_hz: float | None = None
+    """Rate of the policy's action steps (the dataset's fps); None: same as control_hz."""
+    blend: BlendMode = BlendMode.CROSSFADE
+    crossfade_s: float = 0.2
+    ensemble_decay: float = 0.0
+    request_margin_s: float = 0.05
+    """Extra lead on top of the measured latency and one tick."""
+    initial_latency_s: float = 0.3
+    """Assumed until the first chunk has been measured."""
+    latency_window: int = 10
+    request_timeout_s: float = 10.0
+    """A request unanswered this long is taken as lost and a new one may go out."""
+    retry_interval_s: float = 0.5
+    """Wait after a failed request before the next (a server that fails at once is not hammered)."""
+    max_chunk_age_s: float = 1.0
+    """Chunks whose observation is older than this on arrival are dropped (stale state)."""
+
+    def __post_init__(self) -> None:
+        positive = ("control_hz", "crossfade_s", "request_timeout_s", "max_chunk_age_s")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("request_margin_s", "initial_latency_s", "retry_interval_s"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.action_hz is not None and not self.action_hz > 0:
+            raise ValueError(f"action_hz must be positive, got {self.action_hz}")
+        if self.latency_window < 1:
+            raise ValueError(f"latency_window must be >= 1, got {self.latency_window}")
+
+    @property
+    def control_period_s(self) -> float:
+        return 1.0 / self.control_hz
+
+    @property
+    def action_step_s(self) -> float:
+        return 1.0 / (self.action_hz or self.control_hz)
+
+
+class TickStatus(Enum):
+    PLANNED = "planned"
+    """A target from the plan."""
+    HOLD = "hold"
+    """The plan ran out: the last commanded target, again."""
+    WAITING = "waiting"
+    """Nothing commanded yet (no chunk, no reset(present)): command nothing."""
+
+
+@dataclass(frozen=True, eq=False)
+class Tick:
+    status: TickStatus
+    target: np.ndarray | None
+    """(6,) radians; None only while WAITING."""
+
+    @property
+    def planned(self) -> bool:
+        return self.status is TickStatus.PLANNED
+
+
+class ChunkScheduler:
+    def __init__(self, config: SchedulerConfig, validator: ActionValidator):
+        self.config = config
+        self.validator = validator
+        self._latency = LatencyEstimator(config.initial_latency_s, config.latency_window)
+        self._counters: Counter[str] = Counter()
+        self._plan: Plan | None = None
+        self._commanded: np.ndarray | None = None
+        self._in_flight_since: float | None = None
+        self._retry_at = -np.inf
+
+    # --- control thread ----------------------------------------------------------------------
+
+    def reset(self, present: np.ndarray | None = None) -> None:
+        """Forget the plan and any request in flight; hold `present` (radians) until the first chunk,
+        which then blends in from it. Call when the policy is engaged, with the arm's position."""
+        self._plan = None
+        self._in_flight_since = None
+        self._retry_at = -np.inf
+        self._commanded = None if present is None else np.array(present, dtype=np.float64)
+
+    def tick(self, now: float) -> Tick:
+        """The target to command at `now`."""
+        if self._plan is not None and self._plan.covers(now):
+            self._commanded = self._plan.value_at(now)
+            tick = Tick(TickStatus.PLANNED, self._commanded.copy())
+        elif self._commanded is not None:
+            tick = Tick(TickStatus.HOLD, self._commanded.copy())
+        else:
+            tick = Tick(TickStatus.WAITING, None)
+        self._counters[f"ticks_{tick.status.value}"] += 1
+        return tick
+
+    def should_request(self, now: float) -> bool:
+        """True when a request should go out now (then call on_request_sent)."""
+        if self._in_flight_since is not None:
+            if now - self._in_flight_since < self.config.request_timeout_s:
+                return False
+            self._counters["requests_lost"] += 1
+            self._in_flight_since = None
+        if now < self._retry_at:
+            return False
+        if self._plan is None or not self._plan.covers(now):
+            return True
+        lead = self._latency.estimate_s + self.config.request_margin_s + self.config.control_period_s
+        return self._plan.end - now <= lead
+
+    def on_request_sent(self, now: float) -> None:
+        self._in_flight_since = now
+        self._counters["requests"] += 1
+
+    # --- results of a request ------------------------------------------------------------------
+
+    def on_chunk(self, actions: np.ndarray, observation_time: float, now: float) -> bool:
+        """Merge a chunk (T, 6) radians whose action 0 is due at `observation_time`; False if dropped."""
+        self._in_flight_since = None
+        age = now - observation_time
+        if age < -FUTURE_TOLERANCE_S:
+            self._counters["rejected_future_observation"] += 1
+            return False
+        self._latency.add(age)
+        if age > self.config.max_chunk_age_s:
+            self._counters["rejected_stale"] += 1
+            return False
+        chunk = np.asarray(actions)
+        step = self.config.action_step_s
+        start = int(np.floor(age / step + 1e-9))
+        if chunk.ndim >= 1 and start >= chunk.shape[0]:
+            self._counters["rejected_expired"] += 1
+            return False
+        current = self._plan if self._plan is not None and self._plan.covers(now) else None
+        reference = current.value_at(now) if current is not None else self._commanded
+        try:
+            checked = self.validator.check(chunk, start, reference)
+        except BadActionError:
+            return False  # counted by the validator
+        times = observation_time + step * np.arange(start, checked.shape[0])
+        self._plan = merge(current, self._commanded, times, checked[start:], now, step,
+                           self.config.blend, self.config.crossfade_s, self.config.ensemble_decay)
+        self._counters["chunks_accepted"] += 1
+        return True
+
+    def on_rejected(self, now: float, kind: str) -> None:
+        """The reply could not be decoded into a chunk (BadActionError `kind`): counted as rejected_<kind>,
+        like the validator's rejections; the next request may go at once, with a fresh observation."""
+        self._in_flight_since = None
+        self._counters[f"rejected_{kind}"] += 1
+
+    def on_failure(self, now: float, reason: str) -> None:
+        """The request failed (timeout, server error, bad reply): counted as failed_<reason>; retried later."""
+        self._in_flight_since = None
+        self._retry_at = now + self.config.retry_interval_s
+        self._counters[f"failed_{reason}"] += 1
+
+    # --- diagnostics ---------------------------------------------------------------------------
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Ticks by status, requests, chunks accepted, rejections and clamps, failures by reason."""
+        return dict(self._counters + self.validator.counters)
+
+    @property
+    def latency_estimate_s(self) -> float:
+        return self._latency.estimate_s
+
+    @property
+    def last_latency_s(self) -> float | None:
+        return self._latency.last_s
+
+    def planned_until(self) -> float | None:
+        """When the current plan runs out (None without one)."""
+        return None if self._plan is None else self._plan.end

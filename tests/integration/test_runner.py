@@ -1,0 +1,109 @@
+"""The teleop graph started in-process on emulated arms (`so101 run teleop --emulate`), on real rclpy.
+
+Each test process uses a ROS domain of its own (from its pid: xdist workers are processes), so
+parallel workers, other suites and a developer's ROS graph on domain 0 never see each other.
+Waiting is on conditions with timeouts (futures completed by subscriptions), never on sleeps.
+"""
+import os
+import signal
+import sys
+
+import pexpect
+import pytest
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from rclpy.task import Future
+from sensor_msgs.msg import Image, JointState
+
+from so101_bringup.arguments import TeleopArgs
+from so101_bringup.graphs import teleop_graph
+from so101_bringup.runner import GraphRunner, GraphStartError
+from so101_calibration import JOINT_NAMES, MOTOR_IDS
+
+TIMEOUT_S = 30.0
+
+
+def domain_id() -> int:
+    return 10 + os.getpid() % 90
+
+
+def first_messages(node: Node, msg_type, topic: str, count: int, qos=10) -> Future:
+    """A future completed with the first `count` messages on `topic`."""
+    future, received = Future(), []
+
+    def on_message(msg) -> None:
+        received.append(msg)
+        if len(received) == count and not future.done():
+            future.set_result(list(received))
+
+    node.create_subscription(msg_type, topic, on_message, qos)
+    return future
+
+
+def spin_until(executor, futures, timeout_s=TIMEOUT_S) -> None:
+    for future in futures:
+        executor.spin_until_future_complete(future, timeout_sec=timeout_s)
+        assert future.done(), "timed out waiting for messages"
+
+
+def torque_enabled(emulator) -> list[int]:
+    return [emulator.servo(motor_id).read_register("Torque_Enable") for motor_id in MOTOR_IDS]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_emulated_teleop_graph_publishes_and_stops_with_torque_off(tmp_path):
+    graph = teleop_graph(TeleopArgs(emulate=True, emulator_dir=str(tmp_path), uart_timing=False))
+    graph = graph.with_parameters([("follower", "max_velocity_rad_s", 2.5)])  # as `--set` does
+    with GraphRunner(graph, domain_id=domain_id()) as running:
+        follower_bus = running.emulator("follower")
+        probe = Node("probe", context=running.context)
+        executor = SingleThreadedExecutor(context=running.context)
+        executor.add_node(probe)
+        states = first_messages(probe, JointState, "/follower/joint_states", 10)
+        leader = first_messages(probe, JointState, "/leader/joint_states", 10)
+        wrist = first_messages(probe, Image, "/cameras/wrist/image_raw", 2, qos_profile_sensor_data)
+        spin_until(executor, [states, leader, wrist])
+        executor.shutdown()
+        probe.destroy_node()
+
+        assert list(states.result()[-1].name) == list(JOINT_NAMES)
+        assert wrist.result()[-1].encoding == "rgb8"
+        assert torque_enabled(follower_bus) == [1] * len(MOTOR_IDS)
+        follower = running.node("follower")
+        assert follower.get_parameter("arm_id").value == "emulated_follower"  # explicit, from the emulate graph
+        assert follower.get_parameter("limit_margin_rad").value == 0.0349  # from follower.yaml
+        assert follower.get_parameter("max_velocity_rad_s").value == 2.5  # explicit wins over follower.yaml
+    assert torque_enabled(follower_bus) == [0] * len(MOTOR_IDS), "destroying the follower node released torque"
+    assert list(tmp_path.iterdir()) == [], "the emulated buses removed their links"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(60)
+def test_a_node_that_cannot_start_stops_what_was_started(tmp_path):
+    graph = teleop_graph(TeleopArgs(emulate=True, emulator_dir=str(tmp_path), uart_timing=False, cameras=False))
+    graph = graph.with_parameters([("follower", "port", str(tmp_path / "unplugged"))])
+    runner = GraphRunner(graph, domain_id=domain_id())
+    expected = r"node /follower \(so101_hardware/follower_node\) did not start: .*unplugged"
+    with pytest.raises(GraphStartError, match=expected):
+        runner.start()
+    assert list(tmp_path.iterdir()) == [], "the emulators started before the failure were stopped"
+    assert not runner.context.ok()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(90)
+def test_so101_run_stops_cleanly_on_ctrl_c(tmp_path):
+    command = [
+        sys.executable, "-m", "so101_bringup.cli", "run", "follower", "--emulate", "--no-uart-timing",
+        "--emulator-dir", str(tmp_path), "--domain-id", str(domain_id()),
+    ]
+    child = pexpect.spawn(command[0], command[1:], timeout=TIMEOUT_S, encoding="utf-8")
+    child.expect("Ctrl-C to stop")
+    child.kill(signal.SIGINT)
+    child.expect("so101 run follower: stopped")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,216 @@
+"""ChunkScheduler, driven by an injected clock: every expectation here is exact and repeatable."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from so101_calibration import JointLimits
+
+from so101_policy.streaming import (
+    ActionValidator,
+    BlendMode,
+    ChunkScheduler,
+    SchedulerConfig,
+    TickStatus,
+    ValidationConfig,
+)
+
+STEP = 1 / 30
+LIMITS = JointLimits(np.full(6, -3.0), np.full(6, 3.0))
+
+
+def scheduler(**config) -> ChunkScheduler:
+    validation = ValidationConfig(LIMITS, max_step_rad=0.5, max_start_jump_rad=1.0)
+    return ChunkScheduler(SchedulerConfig(**config), ActionValidator(validation))
+
+
+def rows(values) -> np.ndarray:
+    """A chunk whose action k is `values[k]` on every joint."""
+    return np.tile(np.asarray(values, dtype=np.float64)[:, np.newaxis], (1, 6))
+
+
+def constant(value: float, length: int = 16) -> np.ndarray:
+    return rows(np.full(length, value))
+
+
+def test_nothing_is_commanded_before_the_first_chunk_and_the_first_request_goes_at_once():
+    s = scheduler()
+    tick = s.tick(0.0)
+    assert tick.status is TickStatus.WAITING and tick.target is None and not tick.planned
+    assert s.should_request(0.0)
+    s.on_request_sent(0.0)
+    assert not s.should_request(0.5), "one request in flight at a time"
+
+
+def test_a_chunk_is_aligned_to_its_observation_time_and_past_actions_are_skipped():
+    s = scheduler(blend=BlendMode.LATEST)
+    s.on_request_sent(1.0)
+    assert s.on_chunk(rows(np.arange(16) / 100), observation_time=1.0, now=1.0 + 3 * STEP)
+    np.testing.assert_allclose(s.tick(1.0 + 3 * STEP).target, np.full(6, 0.03))
+    np.testing.assert_allclose(s.tick(1.0 + 4 * STEP).target, np.full(6, 0.04))
+    np.testing.assert_allclose(s.tick(1.0 + 4.5 * STEP).target, np.full(6, 0.045))  # interpolated between steps
+    np.testing.assert_allclose(s.tick(1.0 + 15.9 * STEP).target, np.full(6, 0.15))  # the last action holds its step
+    assert s.tick(1.0 + 16.01 * STEP).status is TickStatus.HOLD
+
+
+def test_the_next_request_leads_the_plan_end_by_the_measured_latency():
+    s = scheduler(request_margin_s=0.05)
+    s.on_request_sent(1.0)
+    s.on_chunk(constant(0.0), observation_time=1.0, now=1.1)
+    assert s.latency_estimate_s == pytest.approx(0.1)
+    plan_end = 1.0 + 16 * STEP
+    lead = 0.1 + 0.05 + STEP
+    assert s.planned_until() == pytest.approx(plan_end)
+    assert not s.should_request(plan_end - lead - 0.001)
+    assert s.should_request(plan_end - lead + 0.001)
+
+
+def test_the_latency_estimate_is_the_largest_of_the_recent_chunks():
+    s = scheduler(latency_window=3, initial_latency_s=0.25)
+    assert s.latency_estimate_s == 0.25
+    for now, age in ((1.0, 0.30), (2.0, 0.05), (3.0, 0.06), (4.0, 0.07)):
+        s.on_chunk(constant(0.0), observation_time=now - age, now=now)
+    assert s.latency_estimate_s == pytest.approx(0.07), "the 0.30 s outlier has left the window"
+    assert s.last_latency_s == pytest.approx(0.07)
+
+
+@pytest.mark.parametrize("age,counter", [(1.5, "rejected_stale"), (0.6, "rejected_expired"),
+                                         (-0.01, "rejected_future_observation")])
+def test_chunks_too_old_or_from_the_future_are_dropped(age, counter):
+    s = scheduler(max_chunk_age_s=1.0)
+    assert not s.on_chunk(constant(0.0), observation_time=10.0 - age, now=10.0)
+    assert s.counters[counter] == 1
+    assert s.tick(10.0).status is TickStatus.WAITING
+
+
+def plan_of_zeros_then(new: np.ndarray, **config) -> ChunkScheduler:
+    """A plan of zeros from t=0 (arrived at 0.1), then `new` observed at 0.3 arriving at 0.4."""
+    s = scheduler(**config)
+    s.on_chunk(constant(0.0), observation_time=0.0, now=0.1)
+    s.tick(0.4)
+    s.on_chunk(new, observation_time=0.3, now=0.4)
+    return s
+
+
+def test_latest_switches_to_the_new_chunk_at_once():
+    s = plan_of_zeros_then(constant(1.0), blend=BlendMode.LATEST)
+    np.testing.assert_allclose(s.tick(0.4).target, 1.0)
+
+
+def test_crossfade_starts_from_what_is_commanded_and_reaches_the_new_chunk_linearly():
+    s = plan_of_zeros_then(constant(1.0), blend=BlendMode.CROSSFADE, crossfade_s=0.2)
+    np.testing.assert_allclose(s.tick(0.4).target, 0.0, atol=1e-12)
+    np.testing.assert_allclose(s.tick(0.5).target, 0.5)
+    np.testing.assert_allclose(s.tick(0.6).target, 1.0)
+    np.testing.assert_allclose(s.tick(0.7).target, 1.0)
+
+
+def test_crossfade_past_the_old_plans_end_follows_the_new_chunks_course():
+    """Old plan (ends at 16 steps) shorter than the fade: the blend continues parallel, not toward a frozen point."""
+    s = scheduler(blend=BlendMode.CROSSFADE, crossfade_s=0.5)
+    s.on_chunk(constant(0.0, length=4), observation_time=0.0, now=0.0)
+    s.on_chunk(rows(np.arange(16) * 0.01), observation_time=0.0, now=2 * STEP)
+    targets = np.array([s.tick(k * STEP).target[0] for k in range(2, 16)])
+    steps = np.diff(targets)
+    assert np.all(steps > 0) and steps.max() <= 0.01 + 0.01 * STEP / 0.5 * 16, "no catch-up surge"
+
+
+def test_ensemble_averages_every_chunk_that_predicted_a_time():
+    s = plan_of_zeros_then(constant(1.0), blend=BlendMode.ENSEMBLE)
+    np.testing.assert_allclose(s.tick(0.4).target, 0.5)
+    np.testing.assert_allclose(s.tick(15 * STEP).target, 0.5)
+    np.testing.assert_allclose(s.tick(17 * STEP).target, 1.0)  # only the new chunk predicts past the old end
+    s = plan_of_zeros_then(constant(1.0), blend=BlendMode.ENSEMBLE, ensemble_decay=math.log(3))
+    np.testing.assert_allclose(s.tick(0.4).target, 0.25)  # ACT-style: older predictions weigh more
+
+
+def test_the_last_target_is_held_while_the_server_is_away_and_streaming_resumes_smoothly():
+    s = scheduler(blend=BlendMode.CROSSFADE, crossfade_s=0.2)
+    s.on_chunk(rows(np.arange(16) * 0.01), observation_time=0.0, now=0.05)
+    last_planned = s.tick(15 * STEP).target
+    for now in (0.6, 1.0, 2.0):
+        tick = s.tick(now)
+        assert tick.status is TickStatus.HOLD and np.array_equal(tick.target, last_planned)
+    assert s.should_request(2.0)
+    s.on_request_sent(2.0)
+    s.on_chunk(constant(0.5), observation_time=2.0, now=2.1)
+    np.testing.assert_allclose(s.tick(2.1).target, last_planned, atol=1e-12)  # no step when chunks return
+    np.testing.assert_allclose(s.tick(2.3).target, 0.5)
+    counters = s.counters
+    assert counters["ticks_hold"] == 3 and counters["chunks_accepted"] == 2
+
+
+def test_reset_holds_the_present_position_and_the_first_chunk_blends_in_from_it():
+    s = scheduler(blend=BlendMode.CROSSFADE, crossfade_s=0.2)
+    s.reset(np.full(6, 0.3))
+    assert s.tick(0.0).status is TickStatus.HOLD
+    s.on_chunk(constant(0.0), observation_time=0.0, now=0.1)
+    np.testing.assert_allclose(s.tick(0.1).target, 0.3)
+    np.testing.assert_allclose(s.tick(0.2).target, 0.15)
+
+
+def test_a_failed_request_is_retried_after_the_retry_interval():
+    s = scheduler(retry_interval_s=0.5)
+    s.on_request_sent(0.0)
+    s.on_failure(1.0, "timeout")
+    assert not s.should_request(1.4)
+    assert s.should_request(1.5)
+    assert s.counters["failed_timeout"] == 1
+
+
+def test_an_undecodable_reply_is_counted_with_the_rejections_and_asked_again_at_once():
+    s = scheduler(retry_interval_s=0.5)
+    s.on_request_sent(0.0)
+    s.on_rejected(1.0, "bad_keys")
+    assert s.should_request(1.0)
+    assert s.counters["rejected_bad_keys"] == 1
+
+
+def test_a_request_never_answered_is_given_up_after_the_request_timeout():
+    s = scheduler(request_timeout_s=2.0)
+    s.on_request_sent(0.0)
+    assert not s.should_request(1.9)
+    assert s.should_request(2.0)
+    assert s.counters["requests_lost"] == 1
+
+
+def test_a_rejected_chunk_leaves_the_plan_as_it_was():
+    s = scheduler(blend=BlendMode.LATEST)
+    s.on_chunk(constant(0.2), observation_time=0.0, now=0.0)
+    bad = constant(1.0)
+    bad[5, 2] = np.nan
+    assert not s.on_chunk(bad, observation_time=0.1, now=0.1)
+    assert not s.on_chunk(constant(1.5), observation_time=0.1, now=0.1), "a 1.3 rad jump from the commanded 0.2"
+    np.testing.assert_allclose(s.tick(0.2).target, 0.2)
+    assert s.counters["rejected_non_finite"] == 1 and s.counters["rejected_jump_from_current"] == 1
+
+
+def test_a_policy_stepping_slower_than_the_control_loop_is_interpolated():
+    s = scheduler(blend=BlendMode.LATEST, control_hz=30.0, action_hz=15.0)
+    s.on_chunk(rows(np.arange(16) * 0.1), observation_time=0.0, now=0.0)
+    targets = [s.tick(k * STEP).target[0] for k in range(5)]
+    np.testing.assert_allclose(targets, [0.0, 0.05, 0.1, 0.15, 0.2])
+
+
+def test_identical_inputs_give_identical_targets():
+    def run() -> list:
+        s = scheduler()
+        out = []
+        for k in range(60):
+            now = k * STEP
+            if s.should_request(now):
+                s.on_request_sent(now)
+                s.on_chunk(rows(np.sin(now + np.arange(16) * STEP)), observation_time=now - 0.1, now=now)
+            out.append(s.tick(now).target)
+        return out
+
+    first, second = run(), run()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
+@pytest.mark.parametrize("field,value", [("control_hz", 0), ("crossfade_s", 0.0), ("latency_window", 0),
+                                         ("action_hz", -1.0), ("retry_interval_s", -0.1)])
+def test_nonsense_configs_are_refused(field, value):
+    with pytest.raises(ValueError, match=field):
+        SchedulerConfig(**{field: value})

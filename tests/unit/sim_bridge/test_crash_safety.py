@@ -1,0 +1,54 @@
+"""SIGKILL mid-episode: finished demos stay intact and readable, the unfinished one is dropped."""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from so101_sim_bridge.recorder import DemoRecorder, Hdf5DemoWriter, Hdf5WriterConfig, RecorderConfig, read_hdf5_demos
+
+CHILD = Path(__file__).with_name("crash_child.py")
+STEPS = 40
+
+
+def run_until_recording_then_kill(path: Path) -> None:
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), str(path), str(STEPS)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        ready, _, _ = select.select([child.stdout], [], [], 60)
+        line = child.stdout.readline() if ready else ""
+        assert line.strip() == "RECORDING", f"child did not reach the episode: {line!r} {child.stderr.read() if not ready else ''}"
+        os.kill(child.pid, signal.SIGKILL)
+        assert child.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.stdin.close()
+        child.stdout.close()
+        child.stderr.close()
+
+
+def test_sigkill_mid_episode_keeps_finished_demos(tmp_path, feed_episode, caplog):
+    path = tmp_path / "demos.hdf5"
+    run_until_recording_then_kill(path)
+
+    dataset = read_hdf5_demos(path)  # opens: the file was closed while the episode recorded
+    assert [(d.index, d.success, d.num_samples) for d in dataset.demos] == [(0, True, STEPS), (1, False, STEPS)]
+    assert dataset.total == 2 * STEPS
+    assert dataset.demos[1].joint_pos[5] == pytest.approx([1.05] * 6)
+    staging = tmp_path / "demos.hdf5.recording"
+    assert staging.exists()  # the unfinished episode, left behind by the kill
+
+    with DemoRecorder(RecorderConfig(), [Hdf5DemoWriter(Hdf5WriterConfig(path, resume=True))]) as recorder:
+        assert "unfinished episode" in caplog.text
+        assert not staging.exists()
+        summary = feed_episode(recorder, 3, 5)
+    assert summary.saved_as == ("data/demo_2",)
+    assert [d.index for d in read_hdf5_demos(path).demos] == [0, 1, 2]
