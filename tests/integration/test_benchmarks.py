@@ -6,11 +6,13 @@ import sys
 import pytest
 
 from tests_support.repo import REPO
+from tests_support.ros import domain_for_this_process
 
 SHORT_RUNS = {
     "bus_cycle": ["--cycles", "20", "--rounds", "1"],
     "wire_roundtrip": ["--iterations", "20", "--rounds", "1"],
     "chunk_streaming": ["--seconds", "1", "--latencies-ms", "50", "150"],
+    "teleop_latency": ["--seconds", "2", "--domain-id", "{domain}"],
 }
 
 
@@ -23,7 +25,8 @@ def test_every_benchmark_has_a_short_run_here():
 @pytest.mark.parametrize("name", sorted(SHORT_RUNS))
 def test_benchmark_prints_a_table_then_one_json_line(name):
     result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / f"{name}.py"), *SHORT_RUNS[name]],
+        [sys.executable, str(REPO / "benchmarks" / f"{name}.py"),
+         *(arg.format(domain=domain_for_this_process(offset=37)) for arg in SHORT_RUNS[name])],
         capture_output=True, text=True, timeout=170, cwd=REPO,
     )
     assert result.returncode == 0, result.stderr
