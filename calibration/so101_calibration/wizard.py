@@ -29,11 +29,11 @@ from so101_calibration.calibration import (
     ArmCalibration,
     MotorCalibration,
 )
-from so101_calibration.console import Console, TerminalConsole
-from so101_calibration.errors import CalibrationError, CalibrationMismatchError, InvalidCalibrationError
+from so101_calibration.console import Console
+from so101_calibration.errors import CalibrationMismatchError, InvalidCalibrationError
 from so101_calibration.joints import MOTOR_IDS, SO101_JOINTS
 from so101_calibration.lerobot_json import read_calibration_file, write_calibration_file
-from so101_calibration.locations import CalibrationLocation, check_arm_id, locate_calibration
+from so101_calibration.locations import CalibrationLocation, check_arm_id
 from so101_calibration.motors import (
     MotorRegisters,
     ServoBus,

@@ -173,7 +173,7 @@ def test_bus_faults_are_survived_reported_and_never_exceed_limits(ros, tmp_path,
         ]
         for command, counter in bad_commands:
             rig.probe.send_command(**command)
-            assert rig.wait_for(lambda: counters[counter] >= 1, 5), counter
+            assert rig.wait_for(lambda counter=counter: counters[counter] >= 1, 5), counter
         assert rig.wait_for(lambda: len(statuses) >= 2, 10)
         before = rig.probe.count("follower")
         assert rig.wait_for(lambda: rig.probe.count("follower") > before + 100, 10), "still publishing"
