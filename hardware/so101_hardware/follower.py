@@ -77,6 +77,7 @@ class FollowerController:
                 max_step=config.max_relative_target_rad,
                 command_timeout_s=config.command_timeout_s,
                 max_velocity=config.max_velocity_rad_s,
+                velocity_burst_s=2.0 / config.rate_hz,  # two ticks: a command right after a tick
             )
         )
         self.counters = self.filter.counters  # one counter set for /diagnostics

@@ -8,9 +8,11 @@ follower node, the demo and the tests run the very same code. Per command, in DE
   3. clamp each joint to [lower, upper];
   4. limit the step from the present position to `max_step` per tick (LeRobot's
      `max_relative_target`: safe = present + clip(goal - present, -cap, +cap));
-  5. limit the velocity of the target itself: it moves at most `max_velocity` × dt from the
-     previous safe target, so a command far away is approached at a bounded speed even when
-     the arm keeps up with every step.
+  5. limit the velocity of the target itself, as a token bucket per joint: travel allowance
+     accrues at `max_velocity` × dt up to `velocity_burst_s` worth, and each change of the
+     target spends it. Over any interval T the target moves at most max_velocity × (T + burst),
+     however the calls are timed (a command acted on the moment it arrives, right after a
+     control tick, still gets the allowance of the time since the previous command).
 
 Every rejection and clamp is counted per kind so /diagnostics can report it.
 """
@@ -31,6 +33,7 @@ class SafetyLimits:
     max_step: np.ndarray  # per tick, same units; inf disables the step limit
     command_timeout_s: float = 0.5
     max_velocity: np.ndarray | None = None  # units per second; None disables the velocity limit
+    velocity_burst_s: float = 0.02  # the most allowance that can accrue, in seconds of max_velocity
 
     @classmethod
     def create(
@@ -40,6 +43,7 @@ class SafetyLimits:
         max_step: float | Sequence[float] = math.inf,
         command_timeout_s: float = 0.5,
         max_velocity: float | Sequence[float] = math.inf,
+        velocity_burst_s: float = 0.02,
     ) -> SafetyLimits:
         lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
         step = np.broadcast_to(np.asarray(max_step, dtype=float), lo.shape).copy()
@@ -54,7 +58,9 @@ class SafetyLimits:
             raise ValueError(f"max_velocity must be positive (inf to disable), got {velocity}")
         if command_timeout_s <= 0:
             raise ValueError(f"command_timeout_s must be positive, got {command_timeout_s}")
-        return cls(lo, hi, step, command_timeout_s, None if np.all(np.isinf(velocity)) else velocity)
+        if velocity_burst_s <= 0:
+            raise ValueError(f"velocity_burst_s must be positive, got {velocity_burst_s}")
+        return cls(lo, hi, step, command_timeout_s, None if np.all(np.isinf(velocity)) else velocity, velocity_burst_s)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class SafetyFilter:
     limits: SafetyLimits
     counters: Counter = field(default_factory=Counter)
     _last_target: np.ndarray | None = None
+    _allowance: np.ndarray | None = None  # velocity token bucket, per joint
 
     def reset(self, present: np.ndarray) -> None:
         """Start from the present position (never from zero), e.g. when torque is enabled.
@@ -78,6 +85,7 @@ class SafetyFilter:
         Not clipped to the limits: holding where the arm is must never move it.
         """
         self._last_target = np.asarray(present, dtype=float).copy()
+        self._allowance = np.zeros_like(self._last_target)
 
     @property
     def last_target(self) -> np.ndarray | None:
@@ -122,8 +130,10 @@ class SafetyFilter:
             reasons.append("clamped_step")
         target = stepped
         if self.limits.max_velocity is not None and dt_s is not None and self._last_target is not None:
-            reach = self.limits.max_velocity * max(dt_s, 0.0)
-            paced = self._last_target + np.clip(target - self._last_target, -reach, reach)
+            velocity = self.limits.max_velocity
+            self._allowance = np.minimum(self._allowance + velocity * max(dt_s, 0.0), velocity * self.limits.velocity_burst_s)
+            paced = self._last_target + np.clip(target - self._last_target, -self._allowance, self._allowance)
+            self._allowance = self._allowance - np.abs(paced - self._last_target)
             if np.any(paced != target):
                 self.counters["clamped_velocity"] += 1
                 reasons.append("clamped_velocity")

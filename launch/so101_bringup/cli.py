@@ -1,5 +1,6 @@
 """`so101`: the stack's front door. `so101 demo` runs the main job on the embedded default;
-`so101 run <graph>` starts a launch file's node graph in this process (so101_bringup.run_cli)."""
+`so101 run <graph>` starts a launch file's node graph in this process (so101_bringup.run_cli);
+`so101 status` shows every node's /diagnostics live."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 from so101_bringup.run_cli import add_run_parser
+from so101_bringup.status import add_status_parser
 from so101_hardware.errors import BusError
 
 
@@ -33,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-uart-timing", action="store_true", help="emulate an infinitely fast bus")
     demo.set_defaults(func=_demo)
     add_run_parser(sub)
+    add_status_parser(sub)
     return parser
 
 

@@ -4,12 +4,13 @@ Each test process uses a ROS domain of its own (from its pid: xdist workers are 
 parallel workers, other suites and a developer's ROS graph on domain 0 never see each other.
 Waiting is on conditions with timeouts (futures completed by subscriptions), never on sleeps.
 """
-import os
 import signal
 import sys
 
 import pexpect
 import pytest
+
+from tests_support.ros import domain_for_this_process
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
@@ -25,7 +26,7 @@ TIMEOUT_S = 30.0
 
 
 def domain_id() -> int:
-    return 10 + os.getpid() % 90
+    return domain_for_this_process(offset=11)
 
 
 def first_messages(node: Node, msg_type, topic: str, count: int, qos=10) -> Future:

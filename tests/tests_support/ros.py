@@ -17,9 +17,18 @@ _DOMAINS = 100  # 1..100: inside the default range, clear of 0 (what a developer
 
 
 def domain_for_this_process(offset: int = 0) -> int:
-    """A domain id unlikely to be shared by a concurrent test process (xdist workers, other runs)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    return 1 + (os.getpid() * 7 + int(worker or 0) * 13 + offset) % _DOMAINS
+    """A ROS domain no concurrent test of this run shares.
+
+    Under pytest-xdist each worker owns its own block of domains (disjoint, so two workers can
+    never meet); `offset` picks one inside the block for tests that need several. Outside xdist
+    the process id spreads concurrent runs (e.g. two developers' terminals) over the range.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return 1 + (os.getpid() * 7 + offset) % _DOMAINS
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    block = _DOMAINS // max(workers, 1)
+    return 1 + int(worker.removeprefix("gw")) * block + offset % block
 
 
 @contextmanager

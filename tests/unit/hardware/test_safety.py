@@ -45,13 +45,41 @@ def test_rejects_non_finite_and_holds_last_safe_target(bad):
 
 
 def test_velocity_limit_paces_the_target_from_the_last_one():
-    f = SafetyFilter(SafetyLimits.create([-10.0], [10.0], max_step=5.0, max_velocity=2.0))
+    f = SafetyFilter(SafetyLimits.create([-10.0], [10.0], max_step=5.0, max_velocity=2.0, velocity_burst_s=0.1))
     f.reset(np.array([0.0]))
     targets = [f.apply([3.0], np.array([0.0]), dt_s=0.1).target[0] for _ in range(3)]
     np.testing.assert_allclose(targets, [0.2, 0.4, 0.6])
     assert f.counters["clamped_velocity"] == 3
     # without a dt (e.g. the first command after reset) only the step limit applies
     assert f.apply([3.0], np.array([0.0])).target[0] == 3.0
+
+
+def test_velocity_allowance_accrues_between_calls_however_they_are_timed():
+    """A tick right before a command must not starve it: the allowance carries over (bounded)."""
+    f = SafetyFilter(SafetyLimits.create([-10.0], [10.0], max_velocity=1.0, velocity_burst_s=0.02))
+    f.reset(np.array([0.0]))
+    f.apply([0.0], np.array([0.0]), dt_s=0.0095)  # a tick: holds, saving 9.5 ms of allowance
+    moved = f.apply([0.01], np.array([0.0]), dt_s=0.0005).target[0]  # a command 0.5 ms later
+    assert moved == pytest.approx(0.01) and f.counters["clamped_velocity"] == 0
+    # ...but never more than the burst: a long pause does not bank a jump.
+    f.apply([0.01], np.array([0.0]), dt_s=10.0)
+    assert f.apply([1.0], np.array([0.0]), dt_s=0.0).target[0] == pytest.approx(0.03)
+
+
+def test_velocity_never_exceeds_the_bound_over_any_interval():
+    rng = np.random.default_rng(1)
+    f = SafetyFilter(SafetyLimits.create([-10.0], [10.0], max_velocity=2.0, velocity_burst_s=0.02))
+    f.reset(np.array([0.0]))
+    t, times, targets = 0.0, [0.0], [0.0]
+    for _ in range(3000):
+        dt = rng.choice([0.0005, 0.005, 0.01, 0.03])
+        t += dt
+        targets.append(f.apply([rng.normal(0, 3)], np.array([targets[-1]]), dt_s=dt).target[0])
+        times.append(t)
+    times, targets = np.array(times), np.array(targets)
+    for lag in (1, 5, 20):
+        moved = np.abs(targets[lag:] - targets[:-lag])
+        assert np.all(moved <= 2.0 * (times[lag:] - times[:-lag] + 0.02) + 1e-9)
 
 
 def test_rejects_wrong_shape_and_stale_commands():
