@@ -12,6 +12,7 @@ from so101_hardware.emulator.physics import MotorModel
 from so101_hardware.emulator.pty_port import LinkError
 from so101_hardware.emulator.records import EmulatorStats, GoalRecord
 from so101_hardware.emulator.servo import EmulatedServo
+from so101_hardware.emulator.trajectory import Waypoint
 
 __all__ = [
     "BusEmulator",
@@ -23,4 +24,5 @@ __all__ = [
     "LinkError",
     "MotorModel",
     "Role",
+    "Waypoint",
 ]

@@ -21,7 +21,7 @@ import select
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from so101_calibration import ArmCalibration, read_calibration_file
 from so101_hardware.control_table import STS3215_RESOLUTION
@@ -34,7 +34,7 @@ from so101_hardware.emulator.reader import Incoming, PacketReader
 from so101_hardware.emulator.records import EmulatorStats, GoalRecord
 from so101_hardware.emulator.servo import EmulatedServo
 from so101_hardware.emulator.timing import byte_time_s, client_baudrate, reply_deadlines
-from so101_hardware.emulator.trajectory import LeaderTrajectory
+from so101_hardware.emulator.trajectory import LeaderTrajectory, Waypoint, WaypointTrajectory
 from so101_hardware.protocol import Instruction
 
 _log = logging.getLogger(__name__)
@@ -252,6 +252,20 @@ class BusEmulator:
         with self._lock:
             for motor_id, ticks in positions.items():
                 self.servo(motor_id).actual_position = ticks
+
+    def play_leader_script(self, script: Mapping[int, Sequence[Waypoint]], loop: bool = True) -> None:
+        """Leader role: each listed joint moves through its waypoints from where it is now.
+
+        A scripted operator (e.g. a pick-and-place) instead of the random hand; joints not in
+        `script` keep what they were doing.
+        """
+        self._require_leader()
+        now = time.monotonic()
+        with self._lock:
+            for motor_id, waypoints in script.items():
+                joint = self._leader_joints[motor_id]
+                start = self.servo(motor_id).actual_position
+                joint.follow(WaypointTrajectory(start, list(waypoints), loop), now)
 
     def resume_trajectory(self) -> None:
         """Leader role: hand every joint back to the scripted trajectory."""

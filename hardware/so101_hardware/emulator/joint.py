@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from so101_hardware.emulator.physics import MotionState, track
-from so101_hardware.emulator.trajectory import LeaderTrajectory
+from so101_hardware.emulator.trajectory import LeaderTrajectory, WaypointTrajectory
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class FollowerJoint:
 class LeaderJoint:
     """A back-driven joint: its position is the hand's, from the trajectory or an explicit override."""
 
-    def __init__(self, trajectory: LeaderTrajectory, started_at: float):
+    def __init__(self, trajectory: LeaderTrajectory | WaypointTrajectory, started_at: float):
         self.trajectory = trajectory
         self._started_at = started_at
         self._override: float | None = None
@@ -86,3 +86,7 @@ class LeaderJoint:
     def release(self) -> None:
         """Hand the joint back to the scripted trajectory."""
         self._override = None
+
+    def follow(self, trajectory: LeaderTrajectory | WaypointTrajectory, now: float) -> None:
+        """Follow another trajectory from now on (its time 0 is now)."""
+        self.trajectory, self._started_at, self._override = trajectory, now, None

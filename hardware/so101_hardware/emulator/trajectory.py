@@ -60,35 +60,28 @@ def _min_jerk(tau: float) -> tuple[float, float]:
     return position, velocity
 
 
-class LeaderTrajectory:
-    """The scripted position of one leader joint over time (seconds since the emulator started).
+class _MoveTrajectory:
+    """Positions of one joint over time (seconds since it started) along a list of min-jerk moves.
 
-    Moves are generated lazily as time advances; a lock keeps that safe when a test reads the
-    trajectory while the serving thread does.
+    Subclasses decide where the moves go (`_next_move`); moves are made lazily as time advances,
+    under a lock, so a test may read the trajectory while the serving thread does.
     """
 
-    def __init__(self, motor_id: int, start_ticks: float, seed: int):
-        self.low, self.high = joint_range(motor_id)
-        self._rng = random.Random(f"so101-leader:{seed}:{motor_id}")
-        start = min(max(start_ticks, self.low), self.high)
-        self._moves: list[_Move] = [_Move(0.0, 0.0, self._rng.uniform(*_PAUSE_S), start, start)]
-        self._starts: list[float] = [0.0]
+    def __init__(self, first: _Move):
+        self._moves: list[_Move] = [first]
+        self._starts: list[float] = [first.start_s]
         self._lock = threading.Lock()
 
-    def _extend_to(self, t: float) -> None:
-        while self._moves[-1].end_s <= t:
-            last = self._moves[-1]
-            target = self._rng.uniform(self.low, self.high)
-            distance = abs(target - last.target)
-            duration = max(_MIN_MOVE_S, _MIN_JERK_PEAK * distance / self._rng.uniform(*_PEAK_SPEED_TICKS_S))
-            move = _Move(last.end_s, duration, self._rng.uniform(*_PAUSE_S), last.target, target)
-            self._moves.append(move)
-            self._starts.append(move.start_s)
+    def _next_move(self, last: _Move) -> _Move:
+        raise NotImplementedError
 
     def _move_at(self, t: float) -> tuple[_Move, float]:
         t = max(t, 0.0)
         with self._lock:
-            self._extend_to(t)
+            while self._moves[-1].end_s <= t:
+                move = self._next_move(self._moves[-1])
+                self._moves.append(move)
+                self._starts.append(move.start_s)
             move = self._moves[bisect.bisect_right(self._starts, t) - 1]
         tau = min((t - move.start_s) / move.duration_s, 1.0) if move.duration_s > 0 else 1.0
         return move, tau
@@ -103,3 +96,47 @@ class LeaderTrajectory:
         if move.duration_s == 0 or tau >= 1.0:
             return 0.0
         return (move.target - move.origin) / move.duration_s * _min_jerk(tau)[1]
+
+
+class LeaderTrajectory(_MoveTrajectory):
+    """The scripted hand: seeded random waypoints inside the joint's range, with pauses."""
+
+    def __init__(self, motor_id: int, start_ticks: float, seed: int):
+        self.low, self.high = joint_range(motor_id)
+        self._rng = random.Random(f"so101-leader:{seed}:{motor_id}")
+        start = min(max(start_ticks, self.low), self.high)
+        super().__init__(_Move(0.0, 0.0, self._rng.uniform(*_PAUSE_S), start, start))
+
+    def _next_move(self, last: _Move) -> _Move:
+        target = self._rng.uniform(self.low, self.high)
+        distance = abs(target - last.target)
+        duration = max(_MIN_MOVE_S, _MIN_JERK_PEAK * distance / self._rng.uniform(*_PEAK_SPEED_TICKS_S))
+        return _Move(last.end_s, duration, self._rng.uniform(*_PAUSE_S), last.target, target)
+
+
+@dataclass(frozen=True)
+class Waypoint:
+    """Move to `ticks` (actual) over `duration_s` (min-jerk), then stay `pause_s`."""
+
+    ticks: float
+    duration_s: float
+    pause_s: float = 0.0
+
+
+class WaypointTrajectory(_MoveTrajectory):
+    """A given sequence of moves (e.g. a pick-and-place), looped or held at the last waypoint."""
+
+    def __init__(self, start_ticks: float, waypoints: list[Waypoint], loop: bool = True):
+        if not waypoints or any(w.duration_s <= 0 or w.pause_s < 0 for w in waypoints):
+            raise ValueError("a script needs waypoints with positive durations and non-negative pauses")
+        self._script, self._loop, self._next = list(waypoints), loop, 0
+        super().__init__(_Move(0.0, 0.0, 0.0, start_ticks, start_ticks))
+
+    def _next_move(self, last: _Move) -> _Move:
+        if self._next >= len(self._script):
+            if not self._loop:
+                return _Move(last.end_s, 0.0, 3600.0, last.target, last.target)  # hold: the script is over
+            self._next = 0
+        waypoint = self._script[self._next]
+        self._next += 1
+        return _Move(last.end_s, waypoint.duration_s, waypoint.pause_s, last.target, waypoint.ticks)

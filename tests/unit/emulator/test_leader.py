@@ -80,3 +80,30 @@ def test_set_leader_positions_overrides_until_resumed(make_emulator, sdk_client)
 def test_follower_has_no_scripted_hand(make_emulator):
     with pytest.raises(RuntimeError, match="leader"):
         make_emulator().set_leader_positions({1: 2000})
+
+
+def test_a_leader_script_moves_through_its_waypoints_and_loops(make_emulator):
+    from so101_hardware.emulator import Waypoint
+    from so101_hardware.emulator.trajectory import WaypointTrajectory
+
+    trajectory = WaypointTrajectory(2000, [Waypoint(2400, 0.5, 0.2), Waypoint(1800, 0.5)], loop=True)
+    assert trajectory.position(0.0) == 2000
+    assert trajectory.position(0.5) == pytest.approx(2400) and trajectory.position(0.6) == pytest.approx(2400)
+    assert trajectory.position(1.2) == pytest.approx(1800)
+    assert trajectory.position(1.7) == pytest.approx(2400)  # looped
+    assert trajectory.velocity(0.25) > 0 > trajectory.velocity(0.95)
+    held = WaypointTrajectory(2000, [Waypoint(2100, 0.1)], loop=False)
+    assert held.position(50.0) == pytest.approx(2100)
+
+    emu = make_emulator(role="leader")
+    start = emu.servo(1).actual_position
+    emu.play_leader_script({1: [Waypoint(start + 300, 0.2)]}, loop=False)
+    assert emu.wait_until(lambda: abs(emu.servo(1).read_register("Present_Position") - (start + 300)) <= 1, 5)
+
+
+def test_a_script_needs_valid_waypoints():
+    from so101_hardware.emulator import Waypoint
+    from so101_hardware.emulator.trajectory import WaypointTrajectory
+
+    with pytest.raises(ValueError, match="positive durations"):
+        WaypointTrajectory(2000, [Waypoint(2100, 0.0)])
