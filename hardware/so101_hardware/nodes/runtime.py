@@ -6,17 +6,22 @@ its own destroy_node(), which is where hardware is made safe.
 """
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from typing import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
 
 from so101_calibration import CalibrationError
 from so101_hardware.cameras import CameraError
 from so101_hardware.errors import BusError
 from so101_hardware.nodes.params import ConfigError
+
+SPIN_SLICE_S = 0.1  # how quickly a stop request is noticed
 
 STARTUP_ERRORS: tuple[type[BaseException], ...] = (
     ConfigError,
@@ -43,18 +48,28 @@ def abandon(node: Node, *release: Callable[[], object]) -> None:
 
 
 def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
-    rclpy.init(args=args if args is not None else sys.argv)
+    """Run one node until SIGINT or SIGTERM (what `ros2 launch` sends), then destroy it.
+
+    Our own signal handlers only set a flag, and the executor spins in short slices, so the
+    node always gets to its destroy_node() (the follower releases torque there). rclpy's own
+    handler shuts the context down under the executor instead, which left nodes hung or
+    spinning a core at exit here.
+    """
+    rclpy.init(args=args if args is not None else sys.argv, signal_handler_options=SignalHandlerOptions.NO)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     node: Node | None = None
     try:
         node = make_node()
-        executor = MultiThreadedExecutor()
+        executor = SingleThreadedExecutor()
         executor.add_node(node)
-        executor.spin()
+        while not stop.is_set():
+            executor.spin_once(timeout_sec=SPIN_SLICE_S)
+        executor.shutdown()
     except STARTUP_ERRORS as exc:
         print(f"[so101] {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
     finally:
         if node is not None:
             node.destroy_node()
