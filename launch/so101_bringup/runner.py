@@ -20,6 +20,7 @@ test or benchmark can isolate its graph on a domain of its own; pass `context` t
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from typing import Any
@@ -111,6 +112,7 @@ class GraphRunner:
         except BaseException:
             self._teardown()
             raise
+        gc.freeze()  # as nodes.runtime.run_node does: long-lived start-up objects out of every GC pass
         for fqn, node in self._nodes.items():
             executor = SingleThreadedExecutor(context=self.context)
             executor.add_node(node)
