@@ -32,8 +32,10 @@ $(READY): requirements-dev.txt $(SETUP_FILES)
 demo: $(READY)
 	$(VENV)/bin/so101 demo
 
+# Two phases: everything in parallel, then the timing-sensitive tests alone (marker `serial`).
 test: $(READY)
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not serial"
+	$(PY) -m pytest -m serial -n 0
 
 bench: $(READY)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

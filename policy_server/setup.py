@@ -20,7 +20,8 @@ setup(
     ],
     # pyzmq/msgpack/msgpack-numpy: the wire (msgpack-numpy >= 0.4.8 is what Isaac-GR00T N1.7 uses);
     # h5py/pyarrow: the replay backend's two dataset formats. No torch, no gr00t: the gr00t backend
-    # imports Isaac-GR00T only where it is installed (GPU machine).
+    # imports Isaac-GR00T only where it is installed (GPU machine). No so101_hardware either: only
+    # the inference node (so101_policy.nodes, robot PC) uses it, so package.xml declares it there.
     install_requires=[
         'so101_calibration',
         'numpy>=1.24',
@@ -34,6 +35,7 @@ setup(
     entry_points={
         "console_scripts": [
             "so101-policy-server = so101_policy.server_cli:main",
+            "inference_node = so101_policy.nodes.inference_node:main",
         ],
     },
 )

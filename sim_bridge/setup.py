@@ -17,6 +17,7 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}/config", ["config/fastdds_large_messages.xml"]),
     ],
     package_data={"so101_sim_bridge.twin": ["scene/*.xml"]},
     install_requires=[
@@ -36,6 +37,9 @@ setup(
     entry_points={
         "console_scripts": [
             "so101-twin-camera-rate = so101_sim_bridge.twin.camera_rate:main",
+            "twin_bridge_node = so101_sim_bridge.nodes.twin_bridge_node:main",
+            "mujoco_twin_node = so101_sim_bridge.nodes.mujoco_twin_node:main",
+            "recorder_node = so101_sim_bridge.nodes.recorder_node:main",
         ],
     },
 )

@@ -32,6 +32,14 @@ def make_emulator(tmp_path):
 # --- hardware-in-the-loop: emulated by default, real arms when their ports are given -----------
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every HIL test is timing-sensitive: it runs in the serial phase of `make test`."""
+    for item in items:
+        if "/tests/hil/" in str(item.fspath):
+            item.add_marker(pytest.mark.serial)
+
+
+
 def pytest_addoption(parser):
     group = parser.getgroup("so101 hardware-in-the-loop")
     group.addoption("--leader-port", default=os.environ.get("SO101_LEADER_PORT"), help="real leader arm port")

@@ -88,6 +88,37 @@ class TeleopArgs(FollowerArgs, CamerasArgs):
 
 
 @dataclass(frozen=True)
+class DeployArgs(FollowerArgs, CamerasArgs):
+    policy_host: str | None = _arg(
+        None, "policy server address (inference node default 127.0.0.1: the server, or an SSH tunnel to it)"
+    )
+    policy_port: int | None = _arg(None, "policy server port (inference node default 5555)")
+    policy_protocol: str | None = _arg(None, "wire generation: auto, n1.5, n1.6 or n1.7 (inference node default auto)")
+    instruction: str | None = _arg(None, "the task given to the policy until one arrives on policy/instruction")
+    inference_params_file: str | None = _arg(None, "inference node parameters (default: config/inference.yaml)")
+
+
+SIMULATORS = ("mujoco", "isaac")
+
+
+@dataclass(frozen=True)
+class TwinArgs(TeleopArgs):
+    cameras: bool = _arg(
+        False, "start the real cameras of cameras_file (the recorder records the twin's; add them to record both)"
+    )
+    sim: str = _arg(
+        "mujoco", "mujoco: start the embedded MuJoCo twin | isaac: Isaac Sim runs the twin (started separately)"
+    )
+    twin_bridge_params_file: str | None = _arg(None, "twin bridge parameters (default: config/twin_bridge.yaml)")
+    mujoco_twin_params_file: str | None = _arg(None, "MuJoCo twin parameters (default: config/mujoco_twin.yaml)")
+    recorder_params_file: str | None = _arg(None, "recorder parameters (default: config/recorder.yaml)")
+
+    def __post_init__(self) -> None:
+        if self.sim not in SIMULATORS:
+            raise ValueError(f"argument sim: expected {' or '.join(SIMULATORS)}, got {self.sim!r}")
+
+
+@dataclass(frozen=True)
 class ArgumentSpec:
     """One argument: its name, help, default as text, and the converter from text."""
 

@@ -44,6 +44,8 @@ class NodeType:
 
 
 HARDWARE = "so101_hardware"
+POLICY = "so101_policy"
+SIM_BRIDGE = "so101_sim_bridge"
 
 
 def _hardware_node(executable: str, node_class: str, config_class: str) -> NodeType:
@@ -57,6 +59,30 @@ NODE_TYPES: dict[tuple[str, str], NodeType] = {
         _hardware_node("follower_node", "nodes.follower_node:FollowerNode", "follower:FollowerConfig"),
         _hardware_node("teleop_node", "nodes.teleop_node:TeleopNode", "teleop:TeleopConfig"),
         _hardware_node("camera_node", "nodes.camera_node:CameraNode", "nodes.camera_node:CameraNodeConfig"),
+        NodeType(
+            POLICY,
+            "inference_node",
+            f"{POLICY}.nodes.inference_node:InferenceNode",
+            f"{POLICY}.inference:InferenceConfig",
+        ),
+        NodeType(
+            SIM_BRIDGE,
+            "twin_bridge_node",
+            f"{SIM_BRIDGE}.nodes.twin_bridge_node:TwinBridgeNode",
+            f"{SIM_BRIDGE}.bridge:TwinBridgeConfig",
+        ),
+        NodeType(
+            SIM_BRIDGE,
+            "mujoco_twin_node",
+            f"{SIM_BRIDGE}.nodes.mujoco_twin_node:MujocoTwinNode",
+            f"{SIM_BRIDGE}.nodes.mujoco_twin_node:MujocoTwinNodeConfig",
+        ),
+        NodeType(
+            SIM_BRIDGE,
+            "recorder_node",
+            f"{SIM_BRIDGE}.nodes.recorder_node:RecorderNode",
+            f"{SIM_BRIDGE}.recorder.settings:RecorderNodeConfig",
+        ),
     )
 }
 

@@ -3,6 +3,10 @@
 follower: the follower node (and, with emulate, its emulated bus).
 cameras:  one camera node per `/**/camera_<name>` section of the cameras file.
 teleop:   the leader node (and bus), the follower graph, the teleop node, then the cameras graph.
+deploy:   the follower graph, the cameras graph, then the inference node (no teleop node: one
+          node drives the follower; the policy server runs outside the graph).
+twin:     the teleop graph, the MuJoCo twin (sim:=mujoco; Isaac Sim runs outside the graph), the
+          twin bridge and the recorder.
 
 An arm id left unset is the stem of a calibration .json that was given (LeRobot names the file
 after the arm). With emulate, an arm's port is its emulator's link (<emulator_dir>/so101_<role>
@@ -17,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from so101_bringup.arguments import CamerasArgs, FollowerArgs, GraphArgs, TeleopArgs
-from so101_bringup.catalog import HARDWARE
+from so101_bringup.arguments import CamerasArgs, DeployArgs, FollowerArgs, GraphArgs, TeleopArgs, TwinArgs
+from so101_bringup.catalog import HARDWARE, POLICY, SIM_BRIDGE
 from so101_bringup.graph import EmulatorSpec, Graph, NodeSpec, ParameterValue, Role
 from so101_bringup.param_files import ParamFileError, read_param_file
 from so101_bringup.share import config_path
@@ -87,10 +91,59 @@ def teleop_graph(args: TeleopArgs) -> Graph:
     return graph + cameras_graph(args) if args.cameras else graph
 
 
+def deploy_graph(args: DeployArgs) -> Graph:
+    """The policy drives the follower: follower, cameras, inference node.
+
+    The inference node reads the follower's calibration (same arm id and file) for unit
+    conversion and joint limits. The teleop node is left out rather than muxed: nothing else
+    may command the follower while the policy does. The policy server is not part of the graph:
+    it runs on the GPU machine, or as `so101-policy-server --backend replay` in a terminal of
+    its own, so the same graph serves both and `policy_host`/`policy_port` say where it is.
+    """
+    follower = follower_graph(args)
+    same_arm = {k: v for k, v in follower.node("follower").parameters.items() if k in ("arm_id", "calibration")}
+    given = _given(host=args.policy_host, port=args.policy_port, protocol=args.policy_protocol,
+                   instruction=args.instruction)
+    inference = NodeSpec(
+        POLICY,
+        "inference_node",
+        "inference",
+        args.namespace,
+        parameters={**same_arm, **given},
+        param_files=(_file(args.inference_params_file, "inference.yaml"),),
+    )
+    return follower + cameras_graph(args) + Graph((inference,))
+
+
+def twin_graph(args: TwinArgs) -> Graph:
+    """Teleop mirrored into a simulator, with the recorder: teleop graph, MuJoCo twin, bridge, recorder.
+
+    With sim:=isaac the MuJoCo twin is left out: Isaac Sim, started on its own (README), serves
+    the same topics. The bridge and the recorder convert units with the follower's calibration
+    (same arm id and file as the follower node). With sim:=isaac the recorder times samples on
+    arrival, because Isaac stamps its joint states and images with simulation time.
+    """
+    teleop = teleop_graph(args)
+    same_arm = _follower_arm(teleop)
+    nodes = []
+    if args.sim == "mujoco":
+        nodes.append(NodeSpec(SIM_BRIDGE, "mujoco_twin_node", "mujoco_twin", args.namespace,
+                              param_files=(_file(args.mujoco_twin_params_file, "mujoco_twin.yaml"),)))
+    nodes.append(NodeSpec(SIM_BRIDGE, "twin_bridge_node", "twin_bridge", args.namespace, parameters=same_arm,
+                          param_files=(_file(args.twin_bridge_params_file, "twin_bridge.yaml"),)))
+    on_arrival: dict[str, ParameterValue] = {"stamp_on_arrival": True} if args.sim == "isaac" else {}
+    nodes.append(NodeSpec(SIM_BRIDGE, "recorder_node", "recorder", args.namespace,
+                          parameters={**same_arm, **on_arrival},
+                          param_files=(_file(args.recorder_params_file, "recorder.yaml"),)))
+    return teleop + Graph(tuple(nodes))
+
+
 GRAPHS: dict[str, tuple[type[GraphArgs], Callable[..., Graph]]] = {
     "teleop": (TeleopArgs, teleop_graph),
     "follower": (FollowerArgs, follower_graph),
     "cameras": (CamerasArgs, cameras_graph),
+    "deploy": (DeployArgs, deploy_graph),
+    "twin": (TwinArgs, twin_graph),
 }
 """Launch file stem → (its arguments class, its graph builder)."""
 
@@ -137,6 +190,11 @@ def _arm_graph(arm: _ArmArgs, args: FollowerArgs) -> Graph:
 def _arm_node(arm: _ArmArgs, namespace: str) -> NodeSpec:
     parameters = _given(port=arm.port, arm_id=arm.arm_id, calibration=arm.calibration, rate_hz=arm.rate_hz)
     return NodeSpec(HARDWARE, f"{arm.role}_node", arm.role, namespace, parameters, (arm.params_file,))
+
+
+def _follower_arm(graph: Graph) -> dict[str, ParameterValue]:
+    """The follower node's arm id and calibration, for a node converting the follower's units."""
+    return {k: v for k, v in graph.node("follower").parameters.items() if k in ("arm_id", "calibration")}
 
 
 def _file(given: str | None, default_name: str) -> Path:

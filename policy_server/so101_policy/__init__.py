@@ -1,9 +1,10 @@
-"""so101_policy: Isaac-GR00T wire codec, client, policy server and action-chunk streaming (no ROS import).
+"""so101_policy: Isaac-GR00T wire codec, client, policy server and action-chunk streaming.
 
 Robot side: PolicyClient (every msgpack generation, typed errors), ObservationBuilder and
-ActionDecoder (SO-100/SO-101 data configs, ROS radians ↔ the policy's units), and
-so101_policy.streaming (ChunkScheduler, StreamingDriver). Server side: PolicyServer with the
-replay and gr00t backends, run by `so101-policy-server`.
+ActionDecoder (SO-100/SO-101 data configs, ROS radians ↔ the policy's units),
+so101_policy.streaming (ChunkScheduler, StreamingDriver) and so101_policy.inference (what the
+inference node runs). Server side: PolicyServer with the replay and gr00t backends, run by
+`so101-policy-server`. Only so101_policy.nodes (the ROS inference node) imports ROS.
 """
 from so101_policy.actions import ActionDecoder
 from so101_policy.client import PolicyClient

@@ -13,6 +13,8 @@ SHORT_RUNS = {
     "wire_roundtrip": ["--iterations", "20", "--rounds", "1"],
     "chunk_streaming": ["--seconds", "1", "--latencies-ms", "50", "150"],
     "teleop_latency": ["--seconds", "2", "--domain-id", "{domain}"],
+    "twin_lag": ["--seconds", "2", "--frames", "2", "--domain-id", "{domain}"],
+    "record_throughput": ["--seconds", "2", "--capacity-steps", "20", "--domain-id", "{domain}"],
 }
 
 

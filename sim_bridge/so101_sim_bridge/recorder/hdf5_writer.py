@@ -27,6 +27,8 @@ on a full disk badly (the file cannot be closed cleanly); ENOSPC itself is still
 
 Resume: with resume=True an existing file gets new demos numbered after its highest demo_<i>,
 and `total` keeps counting; without it an existing path is an error rather than an overwrite.
+A file this writer created and saved no demo into is removed by close(), so a session that
+recorded nothing does not block the path for the next one.
 """
 from __future__ import annotations
 
@@ -94,6 +96,8 @@ class Hdf5DemoWriter:
         self._staging: h5py.File | None = None
         self._info: EpisodeInfo | None = None
         self._steps = 0
+        self._created = not config.path.exists()
+        self._saved = 0
         self._next_demo = self._open_or_create()
 
     @property
@@ -129,6 +133,7 @@ class Hdf5DemoWriter:
         finally:
             self._config.staging_path.unlink(missing_ok=True)
         self._next_demo += 1
+        self._saved += 1
         return name
 
     def abort_episode(self) -> None:
@@ -143,6 +148,8 @@ class Hdf5DemoWriter:
 
     def close(self) -> None:
         self.abort_episode()
+        if self._created and not self._saved:
+            self._config.path.unlink(missing_ok=True)
 
     # --- internals -------------------------------------------------------------------------
 

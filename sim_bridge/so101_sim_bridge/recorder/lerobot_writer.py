@@ -17,6 +17,8 @@ Only successful episodes are kept unless include_failed is set (the Isaac Lab fi
 ones with success=false; a policy should not learn from them). Episodes are appended to the data
 and video files as they are kept, rolling to a new file past the size limits; the metadata is
 written by close(), which must run for the dataset to be loadable, like LeRobot's finalize().
+A session that kept no episode leaves no dataset behind (an empty one would only block the folder
+for the next session, since datasets are not resumed).
 """
 from __future__ import annotations
 
@@ -168,7 +170,10 @@ class LeRobotDatasetWriter:
         for appender in self._appenders.values():
             appender.close()
         shutil.rmtree(self.root / _SCRATCH, ignore_errors=True)
-        self._write_metadata()
+        if self._episodes:
+            self._write_metadata()
+        elif not any(self.root.iterdir()):
+            self.root.rmdir()
         self._closed = True
 
     # --- internals -------------------------------------------------------------------------
@@ -304,5 +309,6 @@ class LeRobotDatasetWriter:
 
 
 def _downsample(image: np.ndarray) -> np.ndarray:
+    """A small copy for the image stats (a strided view would keep the whole frame alive until close)."""
     factor = max(1, max(image.shape[:2]) // STATS_IMAGE_SIDE)
-    return image[::factor, ::factor]
+    return image[::factor, ::factor].copy()

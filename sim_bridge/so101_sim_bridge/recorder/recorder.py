@@ -65,6 +65,10 @@ class DemoRecorder:
         return self._aligner is not None
 
     @property
+    def alignment(self) -> AlignmentConfig:
+        return self._config.alignment
+
+    @property
     def steps(self) -> int:
         """Steps recorded in the current episode so far."""
         return self._steps

@@ -2,7 +2,7 @@
 
 One mujoco.Renderer per distinct image size, created on first use: each holds an OpenGL context
 and a framebuffer, which are not free with the software renderer. A GL context belongs to the
-thread that made it, so call render() from one thread (a ROS node's timer callback is fine).
+thread that made it, so call render() from one thread (the twin node renders on a thread of its own).
 """
 from __future__ import annotations
 

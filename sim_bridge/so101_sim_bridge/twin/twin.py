@@ -12,10 +12,17 @@ Time is explicit: step(dt) advances the simulation by whole physics steps, carry
 to the next call, so the same sequence of commands and dt gives the same trajectory on any
 machine, whatever the wall clock did. The caller owns the clock (a ROS node passes the time since
 its last tick; a test passes constants).
+
+Threads: physics and rendering may run on different threads (a ROS node steps from its timer and
+renders on a thread of its own, so a slow software-rendered frame never delays a physics tick).
+Every call that reads or writes the simulation holds the twin's lock; render() holds it only to
+copy the state into a private MjData, then renders that copy without it. render() itself must
+stay on one thread: the OpenGL contexts belong to it (render.py).
 """
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -68,6 +75,8 @@ class MujocoTwin:
         mujoco.mj_forward(self._model, self._data)
         self._steps = 0
         self._target_time = 0.0
+        self._lock = threading.Lock()
+        self._render_data = mujoco.MjData(self._model)
         self._renderer = TwinRenderer(self._model, config.cameras, config.shadows)
 
     @property
@@ -76,7 +85,8 @@ class MujocoTwin:
 
     @property
     def time_s(self) -> float:
-        return float(self._data.time)
+        with self._lock:
+            return float(self._data.time)
 
     @property
     def timestep_s(self) -> float:
@@ -89,7 +99,8 @@ class MujocoTwin:
     @property
     def targets(self) -> np.ndarray:
         """Current position targets, physical radians, TWIN_JOINT_NAMES order (after ctrlrange clamping)."""
-        ctrl = self._data.ctrl[self._actuators]
+        with self._lock:
+            ctrl = self._data.ctrl[self._actuators].copy()
         low, high = self._model.actuator_ctrlrange[self._actuators].T
         return np.clip(ctrl, low, high) - self._offset
 
@@ -107,38 +118,49 @@ class MujocoTwin:
             raise ValueError(f"unknown twin joint(s) {unknown}; joints are {', '.join(TWIN_JOINT_NAMES)}")
         if not np.all(np.isfinite(values)):
             raise ValueError(f"joint targets must be finite, got {dict(zip(names, values.tolist()))}")
-        for name, value in zip(names, values):
-            i = self._index[name]
-            self._data.ctrl[self._actuators[i]] = value + self._offset[i]
+        with self._lock:
+            for name, value in zip(names, values):
+                i = self._index[name]
+                self._data.ctrl[self._actuators[i]] = value + self._offset[i]
 
     def step(self, dt_s: float) -> int:
         """Advance simulated time by dt_s (whole physics steps; the remainder carries over). Returns steps run."""
         if not math.isfinite(dt_s) or dt_s < 0:
             raise ValueError(f"dt_s must be a finite number of seconds >= 0, got {dt_s}")
-        self._target_time += dt_s
-        due = math.floor(self._target_time / self.timestep_s + _STEP_EPSILON) - self._steps
-        for _ in range(due):
-            mujoco.mj_step(self._model, self._data)
-        self._steps += due
+        with self._lock:
+            self._target_time += dt_s
+            due = math.floor(self._target_time / self.timestep_s + _STEP_EPSILON) - self._steps
+            for _ in range(due):
+                mujoco.mj_step(self._model, self._data)
+            self._steps += due
         return due
 
     def state(self) -> TwinState:
-        data = self._data
-        return TwinState(
-            time_s=float(data.time),
-            names=TWIN_JOINT_NAMES,
-            position=data.qpos[self._qpos] - self._offset,
-            velocity=data.qvel[self._dof].copy(),
-            effort=data.actuator_force[self._actuators].copy(),
-        )
+        with self._lock:
+            data = self._data
+            return TwinState(
+                time_s=float(data.time),
+                names=TWIN_JOINT_NAMES,
+                position=data.qpos[self._qpos] - self._offset,
+                velocity=data.qvel[self._dof].copy(),
+                effort=data.actuator_force[self._actuators].copy(),
+            )
 
     def body_position(self, body: str) -> np.ndarray:
         """World position (m) of a scene body, e.g. one of the graspable objects."""
-        return self._data.body(body).xpos.copy()
+        with self._lock:
+            return self._data.body(body).xpos.copy()
 
     def render(self, camera: str) -> np.ndarray:
-        """The camera's current view, H x W x 3 uint8 RGB (see render.py for threading)."""
-        return self._renderer.render(self._data, camera)
+        """The camera's current view, H x W x 3 uint8 RGB.
+
+        Renders a copy of the state taken under the lock (module doc), so stepping on another
+        thread goes on meanwhile; call it from one thread only (render.py).
+        """
+        with self._lock:
+            mujoco.mj_copyData(self._render_data, self._model, self._data)
+        mujoco.mj_forward(self._model, self._render_data)  # poses of the copied state, for the cameras
+        return self._renderer.render(self._render_data, camera)
 
     def close(self) -> None:
         """Release the GL contexts; the twin cannot render afterwards."""

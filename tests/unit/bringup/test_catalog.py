@@ -1,4 +1,4 @@
-"""Every executable a graph may name exists: as so101_hardware's console script, importable, with its node class."""
+"""Every executable a graph may name exists: as its package's console script, importable, with its node class."""
 import ast
 import dataclasses
 
@@ -7,7 +7,7 @@ from rclpy.node import Node
 
 from so101_bringup.catalog import NODE_TYPES, load_attribute, node_type
 from so101_hardware.nodes.params import parameter_names
-from tests_support.repo import REPO
+from tests_support.repo import PACKAGES, REPO
 
 
 def console_scripts(folder: str) -> dict[str, str]:
@@ -24,8 +24,8 @@ def console_scripts(folder: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("node_type_", NODE_TYPES.values(), ids=lambda t: t.executable)
 def test_each_executable_is_a_console_script_of_its_package(node_type_):
-    assert node_type_.package == "so101_hardware"
-    assert console_scripts("hardware").get(node_type_.executable) == node_type_.main
+    (folder,) = [folder for folder, package in PACKAGES.items() if package == node_type_.package]
+    assert console_scripts(folder).get(node_type_.executable) == node_type_.main
     assert callable(load_attribute(node_type_.main))
 
 

@@ -19,7 +19,7 @@ import pytest
 from so101_calibration import JOINT_NAMES, SO101_JOINTS, format_calibration
 from so101_hardware.emulator import BusEmulator
 
-SCREEN_TIMEOUT_S = 10
+SCREEN_TIMEOUT_S = 30  # a wait bound, not a speed claim: generous for a loaded 2-core machine
 EEPROM = slice(0, 40)
 RECORDED = [j for j in SO101_JOINTS if j.name != "wrist_roll"]
 

@@ -2,7 +2,8 @@
 
 Every server binds 127.0.0.1 on a free port (port 0) and every dataset lives in the test's
 own tmp_path, so tests run in parallel without sharing anything. Helpers are fixtures (test
-modules cannot import this conftest under --import-mode=importlib).
+modules cannot import this conftest under --import-mode=importlib); what the integration tests
+share with these lives in tests_support.policy.
 """
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from so101_calibration import JOINT_NAMES, SO101_JOINTS, ArmCalibration, MotorCalibration
 
-from so101_policy import PolicyClient, PolicyServer, Protocol, ServerConfig
+from so101_policy import PolicyClient, Protocol
 from so101_policy.backends.base import Policy
+from tests_support.policy import Served, write_isaaclab_hdf5
 
 FPS = 30.0
 FRAMES = 90
@@ -64,20 +65,6 @@ def calibration_file(tmp_path: Path) -> Path:
 
     path = tmp_path / "follower.json"
     write_calibration_file(path, _make_calibration())
-    return path
-
-
-def _write_isaaclab_hdf5(path: Path, episodes: dict[int, np.ndarray]) -> Path:
-    """The Isaac Lab / LeIsaac demo layout: /data (total, env_args) and /data/demo_<i>."""
-    with h5py.File(path, "w") as file:
-        data = file.create_group("data")
-        data.attrs["total"] = sum(len(a) for a in episodes.values())
-        data.attrs["env_args"] = json.dumps({"env_name": "so101_test", "type": 2})
-        for index, actions in episodes.items():
-            demo = data.create_group(f"demo_{index}")
-            demo.attrs.update(num_samples=len(actions), seed=index, success=True)
-            demo.create_dataset("actions", data=actions.astype(np.float32))
-            demo.create_dataset("obs/joint_pos", data=actions.astype(np.float32))
     return path
 
 
@@ -127,7 +114,7 @@ def isaaclab_hdf5(tmp_path: Path) -> Callable[..., Path]:
     """isaaclab_hdf5(episodes={0: actions}, name="demos.hdf5") → an Isaac Lab / LeIsaac demo file."""
 
     def write(episodes: dict[int, np.ndarray] | None = None, name: str = "demos.hdf5") -> Path:
-        return _write_isaaclab_hdf5(tmp_path / name, episodes or {0: _recorded_radians()})
+        return write_isaaclab_hdf5(tmp_path / name, episodes or {0: _recorded_radians()})
 
     return write
 
@@ -153,29 +140,13 @@ def replay_policy(isaaclab_hdf5):
                         JointUnits.RADIANS)
 
 
-class Served:
-    """A PolicyServer running on its own thread; stopped and joined at teardown."""
-
-    def __init__(self, server: PolicyServer):
-        self.server = server
-        self.port = server.port
-        self.thread = threading.Thread(target=server.serve_forever, name="test-policy-server", daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.stop()
-        self.thread.join(timeout=10)
-        assert not self.thread.is_alive(), "server loop did not stop"
-
-
 @pytest.fixture
 def serve() -> Iterator[Callable[..., Served]]:
     """serve(policy, protocol, **ServerConfig fields) → Served on 127.0.0.1:<free port>."""
     running: list[Served] = []
 
     def start(policy: Policy, protocol: Protocol, **config) -> Served:
-        fields = {"host": "127.0.0.1", "port": 0, "poll_interval_s": 0.02, **config}
-        served = Served(PolicyServer(policy, ServerConfig(protocol=protocol, **fields)))
+        served = Served.start(policy, protocol, **config)
         running.append(served)
         return served
 

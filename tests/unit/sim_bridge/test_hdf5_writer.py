@@ -100,5 +100,6 @@ def test_an_episode_without_complete_steps_is_not_saved(tmp_path, feed_episode):
     with DemoRecorder(RecorderConfig(), [writer]) as recorder:
         recorder.start(0.0, "task")
         summary = recorder.stop(1 / feed_episode.fps, success=True)
-    assert summary.saved_as == (None,)
-    assert read_hdf5_demos(path).demos == ()
+        assert summary.saved_as == (None,)
+        assert read_hdf5_demos(path).demos == ()
+    assert not path.exists(), "a file that got no demo is removed on close: it would block the next session"

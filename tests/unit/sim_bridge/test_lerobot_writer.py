@@ -109,3 +109,12 @@ def test_existing_dataset_directory_is_refused(tmp_path, degrees):
     (root / "meta").mkdir(parents=True)
     with pytest.raises(OutputExistsError, match="not empty"):
         LeRobotDatasetWriter(LeRobotWriterConfig(root), degrees)
+
+
+def test_image_stats_samples_do_not_keep_whole_frames_alive():
+    """Every 5th frame feeds the stats: a strided view of it would hold ~1 MB per sample until close."""
+    from so101_sim_bridge.recorder.lerobot_writer import _downsample
+
+    frame = np.zeros((480, 640, 3), np.uint8)
+    sample = _downsample(frame)
+    assert sample.shape == (120, 160, 3) and sample.base is None

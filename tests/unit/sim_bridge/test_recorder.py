@@ -74,8 +74,8 @@ def test_a_failing_writer_aborts_the_episode_everywhere(tmp_path, feed_episode):
         feed_episode(recorder, 0, 10)
     assert not recorder.recording and failing.aborted == 1
     assert not (tmp_path / "d.hdf5.recording").exists()
-    recorder.close()
     assert read_hdf5_demos(path).demos == ()
+    recorder.close()
 
 
 def test_summary_counts_steps_and_drops(tmp_path):

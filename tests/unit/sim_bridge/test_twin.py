@@ -124,3 +124,35 @@ def test_wrist_camera_moves_with_the_arm_and_front_camera_sees_it(twin):
     wrist_after, front_after = twin.render("wrist"), twin.render("front")
     assert np.abs(wrist_after.astype(int) - wrist_before).mean() > 5
     assert np.abs(front_after.astype(int) - front_before).mean() > 0.5
+
+
+def test_rendering_on_another_thread_leaves_the_physics_unchanged():
+    """The twin node steps on its executor and renders on a thread of its own (twin.py: Threads)."""
+    import threading
+
+    def run(render: bool) -> np.ndarray:
+        cameras = (TwinCameraConfig("wrist", 64, 48),) if render else ()
+        with MujocoTwin(TwinConfig(cameras=cameras)) as twin:
+            stop, rendered, frames = threading.Event(), threading.Event(), []
+
+            def render_frames() -> None:
+                while not stop.is_set():
+                    frames.append(twin.render("wrist"))
+                    rendered.set()
+
+            renderer = threading.Thread(target=render_frames)
+            if render:
+                renderer.start()
+            for i in range(200):
+                twin.set_targets(["shoulder_pan", "elbow_flex"], [0.005 * i, -0.004 * i])
+                twin.step(0.005)
+                if render and i % 50 == 0:  # frames keep coming while the arm moves
+                    rendered.clear()
+                    assert rendered.wait(10.0)
+            stop.set()
+            if render:
+                renderer.join()
+                assert len(frames) >= 4 and all(frame.shape == (48, 64, 3) for frame in frames)
+            return twin.state().position
+
+    assert np.array_equal(run(render=True), run(render=False))

@@ -1,0 +1,135 @@
+"""Inference node: cameras, follower state and an instruction → GR00T → follower/joint_commands.
+
+Subscribes follower/joint_states, cameras/<name>/image_raw (rgb8, sensor QoS) and
+policy/instruction (std_msgs/String, latched); publishes follower/joint_commands at control_hz
+while streaming; offers policy/run (SetBool: true starts streaming from the present pose, false
+stops publishing, and the follower then holds); reports on /diagnostics. All the work is in
+so101_policy.inference.PolicyStream, whose worker thread does every network call, so no
+callback here ever waits for the server.
+
+Only one node may drive the follower: the deploy graph runs no teleop node next to this one.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from rclpy.node import Node
+from sensor_msgs.msg import Image, JointState
+from std_msgs.msg import String
+from std_srvs.srv import SetBool
+
+from so101_calibration import JOINT_NAMES, ArmRole, load_calibration
+from so101_hardware.metrics import RateMeter
+from so101_hardware.nodes.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
+from so101_hardware.nodes.messages import MalformedJointState, joint_state, positions_by_name
+from so101_hardware.nodes.params import declare_config
+from so101_hardware.nodes.qos import COMMAND_QOS, LATCHED_QOS, SENSOR_QOS, STATE_QOS
+from so101_hardware.nodes.runtime import abandon, run_node
+from so101_policy.inference import InferenceConfig, Level, PolicyStream, rgb_from_image
+
+_LEVELS = {Level.OK: OK, Level.WARN: WARN, Level.ERROR: ERROR}
+
+
+class InferenceNode(Node):
+    def __init__(self, **node_kwargs):
+        super().__init__(node_kwargs.pop("node_name", "inference"), **node_kwargs)
+        try:
+            self.config = declare_config(self, InferenceConfig)
+            calibration, source = load_calibration(ArmRole.FOLLOWER, self.config.arm_id, self.config.calibration or None)
+            self.stream = PolicyStream(self.config, calibration)
+        except BaseException:
+            abandon(self)
+            raise
+        self.ignored = {"joint_states": 0, "images": 0}
+        self.auto_start_pending = self.config.run_on_start
+        self.command_rate = RateMeter()
+        self.commands = self.create_publisher(JointState, "follower/joint_commands", COMMAND_QOS)
+        self.create_subscription(JointState, "follower/joint_states", self.on_joint_state, STATE_QOS)
+        for camera, topic in self.config.camera_topics.items():
+            self.create_subscription(Image, topic, lambda msg, camera=camera: self.on_image(camera, msg), SENSOR_QOS)
+        self.create_subscription(String, "policy/instruction", self.on_instruction, LATCHED_QOS)
+        self.create_service(SetBool, "policy/run", self.on_run)
+        self.create_timer(1.0 / self.config.control_hz, self.on_tick)
+        self.diagnostics = DiagnosticsReporter(self, f"policy {self.stream.endpoint}", self.health)
+        self.stream.start()
+        self.get_logger().info(
+            f"policy server {self.stream.endpoint} ({self.config.protocol}), {self.config.units} with calibration "
+            f"{source}, cameras {self.config.camera_topics}; call policy/run to start"
+        )
+
+    def on_joint_state(self, msg: JointState) -> None:
+        received_at = time.monotonic()  # the driver's clock: chunks are aligned to it, not to stamps
+        try:
+            positions = positions_by_name(msg, JOINT_NAMES)
+        except MalformedJointState as exc:
+            self._ignore("joint_states", f"joint state ignored: {exc}")
+            return
+        if not self.stream.observations.update_joints(positions, received_at):
+            self._ignore("joint_states", "joint state ignored: a position is not finite")
+            return
+        if self.auto_start_pending:
+            self.auto_start_pending = self._start("run_on_start") is not None
+
+    def on_image(self, camera: str, msg: Image) -> None:
+        received_at = time.monotonic()
+        try:
+            rgb = rgb_from_image(msg.height, msg.width, msg.step, msg.encoding, msg.data)
+        except ValueError as exc:
+            self._ignore("images", f"camera {camera}: image ignored: {exc}")
+            return
+        self.stream.observations.update_frame(camera, rgb, received_at)
+
+    def on_instruction(self, msg: String) -> None:
+        self.stream.observations.set_instruction(msg.data)
+        self.get_logger().info(f"instruction: {msg.data!r}")
+
+    def on_run(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        if request.data:
+            refusal = self._start("policy/run")
+            response.success = refusal is None
+            response.message = refusal or "streaming policy actions from the present pose"
+        else:
+            self.stream.disengage()
+            response.success = True
+            response.message = "stopped: the follower holds its last target"
+            self.get_logger().info(response.message)
+        return response
+
+    def _start(self, why: str) -> str | None:
+        refusal = self.stream.engage()
+        if refusal is None:
+            self.get_logger().info(f"streaming ({why}): instruction {self.stream.observations.instruction!r}")
+        return refusal
+
+    def on_tick(self) -> None:
+        target = self.stream.tick()
+        if target is None:
+            return
+        self.commands.publish(joint_state(JOINT_NAMES, target, time.time()))
+        self.command_rate.tick(time.monotonic())
+
+    def _ignore(self, what: str, message: str) -> None:
+        self.ignored[what] += 1
+        self.get_logger().warning(message, throttle_duration_sec=1.0)
+
+    def health(self) -> Health:
+        status = self.stream.status()
+        values = {
+            **status.values,
+            "command_rate_hz": self.command_rate.rate_hz,
+            **{f"ignored_{what}": count for what, count in self.ignored.items()},
+        }
+        return Health(_LEVELS[status.level], status.message, values)
+
+    def destroy_node(self) -> None:
+        self.stream.close()
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(InferenceNode, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

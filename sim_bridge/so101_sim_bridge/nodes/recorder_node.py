@@ -1,0 +1,294 @@
+"""Recorder node: time-aligned episodes into Isaac Lab HDF5 and a LeRobot v3 dataset.
+
+Inputs (RecorderNodeConfig): joint states on state_topic (the follower's, or the simulator's in
+sim units), commands on action_topic, one image topic per camera (sensor-data QoS, which matches
+a camera node and Isaac's reliable camera helper alike), and the task on policy/instruction
+(std_msgs/String, transient local: a late recorder still gets it; the instruction parameter
+until then). Callbacks only hand samples to a RecordingSession, whose own thread aligns and
+writes them. That thread still holds Python's GIL while PyAV encodes and h5py compresses, which
+can delay the callbacks by 100+ ms here; the subscriptions therefore keep a second of samples in
+DDS (depths below), and the session aligns on stamps, so a late callback loses nothing.
+
+Control:
+  recorder/start    std_srvs/Trigger   start an episode (refused, naming the topics, while an input is missing)
+  recorder/stop     std_srvs/SetBool   end it: data=true success, false failure (kept in HDF5, success=false)
+  recorder/discard  std_srvs/Trigger   forget the episode being recorded
+and, when stdin is a terminal, keys B (start), N (stop: success), R (stop: failure) with a live
+status line (episode, duration, frames, drops). The node's shutdown closes the writers, which is
+what makes the LeRobot dataset loadable; the HDF5 file is safe at every moment (hdf5_writer.py).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from concurrent.futures import Future
+from functools import partial
+
+import numpy as np
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image, JointState
+from std_msgs.msg import String
+from std_srvs.srv import SetBool, Trigger
+
+from so101_calibration import JOINT_NAMES
+from so101_hardware.cameras import Frame
+from so101_hardware.nodes.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
+from so101_hardware.nodes.messages import MalformedJointState, positions_by_name, seconds_from_stamp
+from so101_hardware.nodes.params import declare_config
+from so101_hardware.nodes.qos import LATCHED_QOS
+from so101_hardware.nodes.runtime import abandon, run_node
+from so101_sim_bridge.nodes import NodeStartError
+from so101_sim_bridge.recorder.alignment import ACTION, JOINTS
+from so101_sim_bridge.recorder.errors import RecorderError
+from so101_sim_bridge.recorder.inputs import InputMonitor, describe_missing
+from so101_sim_bridge.recorder.session import RecordingSession, describe_stop
+from so101_sim_bridge.recorder.settings import RecorderNodeConfig, open_recorder
+from so101_sim_bridge.recorder.terminal import TerminalControl, stdin_fd
+
+COMMAND_TIMEOUT_S = 120.0
+"""Longest wait for start/stop: stopping copies the episode into the HDF5 file and remuxes video."""
+INPUT_TIMEOUT_S = 1.0
+"""An input silent this long counts as missing (start is refused, /diagnostics warns)."""
+STATUS_PERIOD_S = 0.2
+IMAGE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=30, reliability=ReliabilityPolicy.BEST_EFFORT)
+"""Sensor-data reliability (matches best-effort cameras and Isaac's reliable ones), a second of 30 fps frames."""
+SAMPLE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
+"""Joint states and commands: reliable like their publishers, a second of 100 Hz samples."""
+WAITING_CHECK_PERIOD_S = 1.0
+BGR = "bgr8"
+ENCODINGS = ("rgb8", BGR)
+
+
+def frame_from_image(msg: Image, stamp_s: float, index: int) -> Frame:
+    """An rgb8/bgr8 Image as a Frame (RGB, no copy for rgb8 without row padding); ValueError otherwise."""
+    if msg.encoding not in ENCODINGS:
+        raise ValueError(f"image encoding {msg.encoding!r} unsupported; publish {' or '.join(ENCODINGS)}")
+    data = np.frombuffer(msg.data, dtype=np.uint8)
+    if msg.step < 3 * msg.width or data.size != msg.step * msg.height:
+        raise ValueError(
+            f"image of {data.size} bytes is not {msg.height} rows of {msg.step} bytes for width {msg.width}"
+        )
+    image = data.reshape(msg.height, msg.step)[:, : 3 * msg.width].reshape(msg.height, msg.width, 3)
+    if msg.encoding == BGR:
+        image = image[..., ::-1]
+    return Frame(np.ascontiguousarray(image), index, time.monotonic(), stamp_s)
+
+
+class RecorderNode(Node):
+    def __init__(self, **node_kwargs):
+        super().__init__(node_kwargs.pop("node_name", "recorder"), **node_kwargs)
+        try:
+            self.config = declare_config(self, RecorderNodeConfig)
+            recorder, self.mapping = open_recorder(self.config)
+        except RecorderError as exc:
+            error = NodeStartError(f"node {self.get_name()}: {exc}")
+            abandon(self)
+            raise error from exc
+        except BaseException:
+            abandon(self)
+            raise
+        try:
+            self._create_interfaces()
+        except BaseException:
+            abandon(self, recorder.close)
+            raise
+        self.session = RecordingSession(recorder, on_error=self.on_recording_error)  # callbacks use it once spun
+        keys = {"b": self.key_start, "n": partial(self.key_stop, True), "r": partial(self.key_stop, False)}
+        self.terminal = TerminalControl(keys, stdin_fd() if self.config.keyboard else None, sys.stdout)
+        outputs = ", ".join(p for p in (self.config.hdf5_path, self.config.lerobot_root) if p)
+        self.get_logger().info(f"recording {list(self.config.cameras)} at {self.config.fps} fps into {outputs}")
+        if self.terminal.start():
+            self.create_timer(STATUS_PERIOD_S, self.show_status)
+            self.get_logger().info("keys: B start, N stop (success), R stop (failure)")
+        else:
+            self.get_logger().info(
+                "keyboard off (stdin is not a terminal, or keyboard:=false): use the recorder/* services"
+            )
+
+    def _create_interfaces(self) -> None:
+        """Subscriptions, services, timers, diagnostics."""
+        self.instruction = self.config.instruction
+        self.rejected: Counter[str] = Counter()
+        self._waiting_logged: set[str] = set()
+        subscriptions = {
+            JOINTS: self.create_subscription(JointState, self.config.state_topic, self.on_state, SAMPLE_QOS),
+            ACTION: self.create_subscription(JointState, self.config.action_topic, self.on_action, SAMPLE_QOS),
+            **{
+                camera: self.create_subscription(Image, topic, partial(self.on_image, camera), IMAGE_QOS)
+                for camera, topic in self.config.camera_topic_map.items()
+            },
+        }
+        self.inputs = InputMonitor({stream: s.topic_name for stream, s in subscriptions.items()}, INPUT_TIMEOUT_S)
+        self.create_subscription(String, "policy/instruction", self.on_instruction, LATCHED_QOS)
+        self.create_service(Trigger, "recorder/start", self.on_start)
+        self.create_service(SetBool, "recorder/stop", self.on_stop)
+        self.create_service(Trigger, "recorder/discard", self.on_discard)
+        self.create_timer(WAITING_CHECK_PERIOD_S, self.log_waiting)
+        self.diagnostics = DiagnosticsReporter(self, "recorder", self.health)
+
+    # --- inputs --------------------------------------------------------------------------------
+
+    def _stamp(self, msg) -> float:
+        return time.time() if self.config.stamp_on_arrival else seconds_from_stamp(msg.header.stamp)
+
+    def _reject(self, what: str, exc: Exception) -> None:
+        self.rejected[what] += 1
+        self.get_logger().warning(f"{what} ignored: {exc}", throttle_duration_sec=1.0)
+
+    def on_state(self, msg: JointState) -> None:
+        try:
+            if self.config.state_units == "sim":
+                if len(msg.position) != len(msg.name):
+                    raise MalformedJointState(f"{len(msg.name)} names but {len(msg.position)} positions")
+                positions = self.mapping.from_sim(np.asarray(msg.position, dtype=np.float64), list(msg.name))
+            else:
+                positions = positions_by_name(msg, JOINT_NAMES)
+        except ValueError as exc:
+            self._reject("joint_state", exc)
+            return
+        self.inputs.seen(JOINTS, time.time())
+        self.session.add_joint_state(self._stamp(msg), positions)
+
+    def on_action(self, msg: JointState) -> None:
+        try:
+            positions = positions_by_name(msg, JOINT_NAMES)
+        except MalformedJointState as exc:
+            self._reject("action", exc)
+            return
+        self.inputs.seen(ACTION, time.time())
+        self.session.add_action(self._stamp(msg), positions)
+
+    def on_image(self, camera: str, msg: Image) -> None:
+        try:
+            frame = frame_from_image(msg, self._stamp(msg), self.inputs.received[camera])
+        except ValueError as exc:
+            self._reject(f"image_{camera}", exc)
+            return
+        self.inputs.seen(camera, time.time())
+        self.session.add_frame(camera, frame)
+
+    def on_instruction(self, msg: String) -> None:
+        self.instruction = msg.data
+        self.get_logger().info(f"instruction: {msg.data!r}")
+
+    # --- control (services, keys) --------------------------------------------------------------
+
+    def start_episode(self) -> tuple[bool, str]:
+        missing = self.inputs.missing(time.time())
+        if missing:
+            return self._report(False, "waiting for input: " + describe_missing(missing))
+        if not self.instruction:
+            return self._report(
+                False, "no instruction: publish one on policy/instruction or set the instruction parameter"
+            )
+        ok, outcome = self._wait(self.session.start(self.instruction))
+        return self._report(ok, f"recording episode {outcome}: {self.instruction!r}" if ok else outcome)
+
+    def stop_episode(self, success: bool) -> tuple[bool, str]:
+        ok, outcome = self._wait(self.session.stop(success))
+        return self._report(ok, describe_stop(*outcome) if ok else outcome)
+
+    def discard_episode(self) -> tuple[bool, str]:
+        ok, outcome = self._wait(self.session.discard())
+        return self._report(ok, f"episode {outcome} discarded" if ok else outcome)
+
+    def _wait(self, future: Future) -> tuple[bool, object]:
+        """(True, the command's result) or (False, why it failed)."""
+        try:
+            return True, future.result(COMMAND_TIMEOUT_S)
+        except TimeoutError:
+            return False, f"the recorder did not answer within {COMMAND_TIMEOUT_S:.0f} s (writer far behind?)"
+        except RecorderError as exc:
+            return False, str(exc)
+        except Exception as exc:  # noqa: BLE001 - e.g. an h5py or PyAV error: the operator gets it as the answer
+            return False, f"{type(exc).__name__}: {exc}"
+
+    def _report(self, ok: bool, message: str) -> tuple[bool, str]:
+        if ok:
+            self.get_logger().info(message)
+        else:
+            self.get_logger().warning(message)
+        return ok, message
+
+    def on_start(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        response.success, response.message = self.start_episode()
+        return response
+
+    def on_stop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        response.success, response.message = self.stop_episode(request.data)
+        return response
+
+    def on_discard(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        response.success, response.message = self.discard_episode()
+        return response
+
+    def key_start(self) -> str:
+        return self.start_episode()[1]
+
+    def key_stop(self, success: bool) -> str:
+        return self.stop_episode(success)[1]
+
+    def on_recording_error(self, exc: RecorderError) -> None:
+        self.get_logger().error(f"recording stopped: {exc}")
+
+    # --- status --------------------------------------------------------------------------------
+
+    def status_line(self) -> str:
+        now = time.time()
+        status = self.session.status
+        missing = self.inputs.missing(now)
+        if missing and not status.recording:
+            return "waiting for " + describe_missing(missing)
+        return status.line(now)
+
+    def show_status(self) -> None:
+        self.terminal.show(self.status_line())
+
+    def log_waiting(self) -> None:
+        """Say which inputs are missing, once each time the set of missing topics changes."""
+        missing = self.inputs.missing(time.time())
+        if set(missing) != self._waiting_logged:
+            if missing:
+                self.get_logger().warning("waiting for input: " + describe_missing(missing))
+            else:
+                self.get_logger().info("every input is arriving")
+        self._waiting_logged = set(missing)
+
+    def health(self) -> Health:
+        status = self.session.status
+        values: dict[str, object] = {
+            "episode": status.episode,
+            "steps": status.steps,
+            "dropped_steps": status.dropped,
+            "late_samples": status.late,
+            "saved_episodes": status.saved,
+            "failed_episodes": status.failed,
+            "backlog": status.backlog,
+            "overflow_samples": status.overflow,
+            **{f"received_{stream}": count for stream, count in self.inputs.received.items()},
+            **{f"dropped_for_{stream}": count for stream, count in status.missing.items()},
+            **{f"rejected_{what}": count for what, count in self.rejected.items()},
+        }
+        missing = self.inputs.missing(time.time())
+        if status.error and not status.recording:
+            return Health(ERROR, f"recording stopped: {status.error}", values)
+        if missing:
+            return Health(WARN, "waiting for input: " + describe_missing(missing), values)
+        if status.overflow:
+            return Health(WARN, f"writer fell behind: {status.overflow} samples refused", values)
+        return Health(OK, f"recording episode {status.episode}" if status.recording else "idle", values)
+
+    def destroy_node(self) -> None:
+        self.terminal.stop()
+        self.session.close()
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(RecorderNode, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The recorder node driven from its terminal, as an operator does: B starts, N saves, R fails, Ctrl-C quits.
+
+The node runs as its own process on a real pseudo-terminal (pexpect), on this test's ROS domain;
+the test process publishes the follower's states, the commands and a camera at their real rates.
+What the operator sees (the live status line, the answers to keys) is what the test waits for.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+
+import numpy as np
+import pexpect
+import pytest
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from sensor_msgs.msg import Image, JointState
+
+from so101_bringup.share import config_path
+from so101_calibration import JOINT_NAMES
+from so101_hardware.cameras import Frame
+from so101_hardware.nodes.camera_node import image_message
+from so101_hardware.nodes.messages import joint_state
+from so101_hardware.nodes.qos import SENSOR_QOS, STATE_QOS
+from so101_sim_bridge.recorder import read_hdf5_demos
+from tests_support.ros import domain_for_this_process
+
+TIMEOUT_S = 60.0
+
+
+class FollowerAndCamera:
+    """follower/joint_states and follower/joint_commands at 100 Hz, cameras/wrist/image_raw at 30 Hz."""
+
+    def __init__(self, context):
+        self.node = Node("rig", context=context)
+        self.states = self.node.create_publisher(JointState, "follower/joint_states", STATE_QOS)
+        self.commands = self.node.create_publisher(JointState, "follower/joint_commands", STATE_QOS)
+        self.images = self.node.create_publisher(Image, "cameras/wrist/image_raw", SENSOR_QOS)
+        self.ticks = 0
+        self.node.create_timer(0.01, self.tick)
+        self.executor = SingleThreadedExecutor(context=context)
+        self.executor.add_node(self.node)
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+
+    def tick(self) -> None:
+        now = time.time()
+        pose = np.full(6, 0.001 * self.ticks)
+        self.states.publish(joint_state(JOINT_NAMES, pose, now))
+        self.commands.publish(joint_state(JOINT_NAMES, pose, now))
+        if self.ticks % 3 == 0:
+            image = np.full((48, 64, 3), self.ticks % 250, np.uint8)
+            self.images.publish(image_message(Frame(image, self.ticks, time.monotonic(), now), "wrist_camera"))
+        self.ticks += 1
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.thread.join()
+        self.node.destroy_node()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(150)
+def test_keys_record_a_success_and_a_failure_with_a_live_status_line(ros, tmp_path):
+    hdf5_path, lerobot_root = tmp_path / "demos.hdf5", tmp_path / "lerobot"
+    parameters = {
+        "hdf5_path": hdf5_path, "lerobot_root": lerobot_root, "cameras": "[wrist]", "fps": 10,
+        "instruction": "wave", "arm_id": "emulated_follower", "calibration": config_path("calibration"),
+    }
+    arguments = ["-m", "so101_sim_bridge.nodes.recorder_node", "--ros-args"]
+    arguments += [arg for name, value in parameters.items() for arg in ("-p", f"{name}:={value}")]
+    env = {**os.environ, "ROS_DOMAIN_ID": str(domain_for_this_process())}
+    operator = pexpect.spawn(sys.executable, arguments, env=env, timeout=TIMEOUT_S, encoding="utf-8",
+                             dimensions=(24, 160))
+    rig = FollowerAndCamera(ros)
+    try:
+        operator.expect("keys: B start, N stop \\(success\\), R stop \\(failure\\)")
+        operator.expect_exact("idle  (0 saved, 0 failed)  [B record]")  # every input arrives
+
+        operator.send("b")
+        operator.expect_exact("recording episode 1: 'wave'")
+        operator.expect(r"● REC episode 1  00:\d\d\.\d  [1-9]\d+ frames  \d+ dropped")  # ten frames and counting
+        operator.send("n")
+        operator.expect(r"episode 1 \(success\): (\d+) steps, \d+ dropped, \d+ late → data/demo_0, episode_0")
+        first_steps = int(operator.match.group(1))
+        operator.expect_exact("idle  (1 saved, 0 failed)  [B record]")
+
+        operator.send("B")
+        operator.expect(r"● REC episode 2  00:\d\d\.\d  [3-9] frames")
+        operator.send("r")
+        operator.expect(r"episode 2 \(failure\): \d+ steps, .* → data/demo_1")
+        operator.expect_exact("idle  (1 saved, 1 failed)  [B record]")
+
+        operator.sendintr()  # Ctrl-C still works in cbreak mode; the node closes its writers
+        operator.expect(pexpect.EOF)
+        operator.close()
+        assert operator.exitstatus == 0
+    finally:
+        rig.close()
+        if operator.isalive():
+            operator.terminate(force=True)
+
+    demos = read_hdf5_demos(hdf5_path).demos
+    assert [demo.success for demo in demos] == [True, False]
+    assert demos[0].num_samples == first_steps and demos[0].images["wrist"].shape == (first_steps, 48, 64, 3)
+    info = json.loads((lerobot_root / "meta" / "info.json").read_text())
+    assert (info["total_episodes"], info["total_frames"]) == (1, first_steps)
