@@ -32,10 +32,15 @@ def make_emulator(tmp_path):
 # --- hardware-in-the-loop: emulated by default, real arms when their ports are given -----------
 
 
+# Timing-sensitive beyond the HIL folder: the policy driving the follower through ROS in real time.
+SERIAL_MODULES = ("/tests/integration/test_deploy.py",)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Every HIL test is timing-sensitive: it runs in the serial phase of `make test`."""
+    """HIL tests and real-time end-to-end tests run in the serial phase of `make test`."""
     for item in items:
-        if "/tests/hil/" in str(item.fspath):
+        path = str(item.fspath)
+        if "/tests/hil/" in path or path.endswith(SERIAL_MODULES):
             item.add_marker(pytest.mark.serial)
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from rcl_interfaces.msg import ParameterDescriptor, ParameterType
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 
 T = TypeVar("T")
 
@@ -59,13 +60,14 @@ def declare_config(node: Node, config_cls: type[T]) -> T:
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()  # type: ignore[misc]
         ros_type = _parameter_type(hints[field.name])
         descriptor = ParameterDescriptor(type=ros_type, description=field.metadata.get("help", ""))
-        ros_default = list(default) if isinstance(default, tuple) else default
+        # An empty list carries no element type (rclpy would guess a byte array): declare by type.
+        ros_default = (list(default) or Parameter.Type(ros_type)) if isinstance(default, tuple) else default
         try:
             parameter = node.declare_parameter(field.name, ros_default, descriptor)
         except Exception as exc:  # rclpy raises several types for a wrongly typed override
             raise ConfigError(f"node {node.get_name()}: parameter {field.name!r}: {exc}") from None
         value = parameter.value
-        values[field.name] = tuple(value) if isinstance(default, tuple) and value is not None else value
+        values[field.name] = tuple(value or ()) if isinstance(default, tuple) else value
     try:
         return config_cls(**values)
     except (TypeError, ValueError) as exc:
