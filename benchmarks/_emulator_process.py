@@ -1,4 +1,4 @@
-"""Run the bus emulator CLI in its own process for benchmarks.
+"""Processes for benchmarks: the bus emulator CLI in its own process, and stopping node processes.
 
 A separate process keeps the emulator's CPU time out of the measured process's CPU time, and
 its serving thread off the measured interpreter's GIL, as a real bus would be.
@@ -12,7 +12,20 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
+
+
+def stop_processes(processes: Iterable[subprocess.Popen], timeout_s: float = 20.0) -> None:
+    """SIGINT each (what `ros2 launch` sends: nodes shut down cleanly), then kill what lingers."""
+    processes = list(processes)
+    for process in processes:
+        process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager
@@ -32,8 +45,4 @@ def emulator_process(*extra_args: str) -> Iterator[str]:
                 raise RuntimeError(f"bus emulator did not start: {proc.stderr.read() if proc.stderr else ''}")
             yield os.fspath(link)
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_processes([proc], timeout_s=10)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _emulator_process import stop_processes  # noqa: E402
 
 from so101_bringup.share import config_path
 from so101_calibration import ArmRole, UnitConverter, read_calibration_file
@@ -182,13 +184,7 @@ def ros_pipeline(seconds: float, rate_hz: float, domain_id: int) -> Result:
             follower_rate = (follower_count[0] - first_follower) / elapsed
         finally:
             stop.set()
-            for p in processes:
-                p.send_signal(signal.SIGINT)
-            for p in processes:
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop_processes(processes)
             executor.shutdown()
             probe.destroy_node()
             context.try_shutdown()

@@ -20,14 +20,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _emulator_process import stop_processes  # noqa: E402
 
 RATE_HZ = 100.0
 WARMUP_S = 1.0
@@ -129,13 +132,7 @@ def measure(name: str, simulator: list[str], seconds: float, domain_id: int) -> 
     finally:
         stop.set()
         publisher.join()
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
         executor.shutdown()
         probe.destroy_node()
         context.try_shutdown()
