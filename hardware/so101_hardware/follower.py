@@ -70,6 +70,7 @@ class FollowerController:
         self.units = units
         self.config = config
         limits = joint_limits(units.calibration, margin_rad=config.limit_margin_rad)
+        two_ticks_s = 2.0 / config.rate_hz
         self.filter = SafetyFilter(
             SafetyLimits.create(
                 limits.lower,
@@ -77,7 +78,7 @@ class FollowerController:
                 max_step=config.max_relative_target_rad,
                 command_timeout_s=config.command_timeout_s,
                 max_velocity=config.max_velocity_rad_s,
-                velocity_burst_s=2.0 / config.rate_hz,  # two ticks: a command right after a tick
+                velocity_burst_s=two_ticks_s,  # a command right after a tick gets the tick's allowance
             )
         )
         self.counters = self.filter.counters  # one counter set for /diagnostics
@@ -88,7 +89,7 @@ class FollowerController:
         self._last_act: float | None = None
         self._present: np.ndarray | None = None
         self._present_at: float | None = None
-        self.fresh_state_s = 2.0 / config.rate_hz  # act_now() trusts a read this recent
+        self.fresh_state_s = two_ticks_s  # act_now() trusts a read this recent
 
     @property
     def limits(self) -> SafetyLimits:
@@ -112,11 +113,7 @@ class FollowerController:
         """
         command = np.asarray(positions, dtype=float)
         with self._lock:
-            if command.shape != self.limits.lower.shape:
-                self.counters["rejected_shape"] += 1
-                return False
-            if not np.all(np.isfinite(command)):
-                self.counters["rejected_non_finite"] += 1
+            if self.filter.malformed(command) is not None:
                 return False
             self._command = _Command(command, received_at)
             self._command_expired = False

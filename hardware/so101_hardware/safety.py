@@ -93,10 +93,25 @@ class SafetyFilter:
 
     def hold(self, reason: str) -> FilterResult:
         """Keep the last safe target (e.g. stale or missing commands), counted under `reason`."""
+        result = self._holding(reason)
+        self.counters[reason] += 1
+        return result
+
+    def _holding(self, reason: str) -> FilterResult:
         if self._last_target is None:
             raise RuntimeError("safety filter has no safe target yet: call reset() with a valid position read")
-        self.counters[reason] += 1
         return FilterResult(self._last_target.copy(), accepted=False, reason=reason)
+
+    def malformed(self, command: np.ndarray) -> str | None:
+        """Why a command can never be filtered (wrong shape, non-finite), counted; None if it can."""
+        if command.shape != self.limits.lower.shape:
+            reason = "rejected_shape"
+        elif not np.all(np.isfinite(command)):
+            reason = "rejected_non_finite"
+        else:
+            return None
+        self.counters[reason] += 1
+        return reason
 
     def apply(
         self,
@@ -107,10 +122,9 @@ class SafetyFilter:
     ) -> FilterResult:
         """Filter one command. dt_s (time since the previous tick) enables the velocity limit."""
         cmd = np.asarray(command, dtype=float)
-        if cmd.shape != self.limits.lower.shape:
-            return self.hold("rejected_shape")
-        if not np.all(np.isfinite(cmd)):
-            return self.hold("rejected_non_finite")
+        reason = self.malformed(cmd)  # counts it
+        if reason is not None:
+            return self._holding(reason)
         if command_age_s > self.limits.command_timeout_s:
             return self.hold("rejected_stale")
         present = np.asarray(present, dtype=float)
