@@ -15,13 +15,21 @@ venv: $(READY)
 
 # Debian packages: offscreen OpenGL for the MuJoCo twin's cameras (MUJOCO_GL=osmesa).
 SYSTEM_PACKAGES := libosmesa6
+# Debian packages only the tests need: headless Chromium screenshots the rerun web viewer
+# (tests/integration/test_rerun_viewer.py, skipped without it). `make demo` does not need them.
+TEST_SYSTEM_PACKAGES := chromium
 
-$(READY): requirements-dev.txt $(SETUP_FILES)
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# $(call apt_install,PACKAGES,WITHOUT_ROOT): install the missing ones as root, else run WITHOUT_ROOT.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
-		else echo "Please install: sudo apt-get install $$missing" >&2; exit 1; fi; \
+		else $(2); fi; \
 	fi
+endef
+
+$(READY): requirements-dev.txt $(SETUP_FILES)
+	$(call apt_install,$(SYSTEM_PACKAGES),echo "Please install: sudo apt-get install $$missing" >&2; exit 1)
 	@$(PYTHON_BOOT) -c 'import sys; assert sys.version_info[:2] in ((3, 11), (3, 12)), "need Python 3.11 or 3.12 (the PyPI ROS 2 wheels), found " + sys.version.split()[0]'
 	$(PYTHON_BOOT) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -34,6 +42,7 @@ demo: $(READY)
 
 # Two phases: everything in parallel, then the timing-sensitive tests alone (marker `serial`).
 test: $(READY)
+	$(call apt_install,$(TEST_SYSTEM_PACKAGES),echo "Not installed: $$missing (sudo apt-get install $$missing); its tests skip" >&2)
 	$(PY) -m pytest -m "not serial"
 	$(PY) -m pytest -m serial -n 0
 

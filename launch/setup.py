@@ -27,11 +27,16 @@ setup(
         (f"{SHARE}/config", sorted(glob("config/*.yaml"))),
         (f"{SHARE}/config/calibration", sorted(glob("config/calibration/*.json"))),
     ],
-    install_requires=['so101_hardware', 'so101_calibration', 'so101_sim_bridge', 'so101_policy', 'pyyaml>=6.0'],
+    install_requires=[
+        'so101_hardware', 'so101_calibration', 'so101_sim_bridge', 'so101_policy', 'pyyaml>=6.0',
+        # The rerun node's viewer; the same range LeRobot 0.4.4 requires, so both install together.
+        'rerun-sdk>=0.24,<0.27',
+    ],
     zip_safe=True,
     entry_points={
         "console_scripts": [
             "so101 = so101_bringup.cli:main",
+            "rerun_node = so101_bringup.nodes.rerun_node:main",
         ],
     },
 )

@@ -2,6 +2,7 @@
 
     ros2 launch so101_bringup twin.launch.py emulate:=true           # emulated arms, embedded MuJoCo twin
     ros2 launch so101_bringup twin.launch.py sim:=isaac              # real arms; Isaac Sim started on its own
+    ros2 launch so101_bringup twin.launch.py emulate:=true rerun:=true   # + live rerun viewer, http://127.0.0.1:9878
     ros2 service call /teleop/engage std_srvs/srv/SetBool "{data: true}"
     ros2 service call /recorder/start std_srvs/srv/Trigger
     ros2 service call /recorder/stop std_srvs/srv/SetBool "{data: true}"   # true: success

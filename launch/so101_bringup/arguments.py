@@ -67,7 +67,17 @@ class FollowerArgs(GraphArgs):
 
 
 @dataclass(frozen=True)
-class TeleopArgs(FollowerArgs, CamerasArgs):
+class RerunArgs(GraphArgs):
+    """Live visualization, opt-in: the rerun node and its web viewer (so101_bringup.graphs.rerun_graph)."""
+
+    rerun: bool = _arg(False, "also start the rerun node: joints, commands, cameras, chunks and diagnostics "
+                              "in a web viewer on 127.0.0.1")
+    rerun_grpc_port: int | None = _arg(None, "with rerun: the rerun server's port (rerun node default 9877)")
+    rerun_web_port: int | None = _arg(None, "with rerun: the web viewer's port (rerun node default 9878)")
+
+
+@dataclass(frozen=True)
+class TeleopArgs(RerunArgs, FollowerArgs, CamerasArgs):
     leader_port: str | None = _arg(
         None, "leader serial port (node default /dev/so101_leader; with emulate: the emulated bus's link)"
     )
@@ -88,7 +98,7 @@ class TeleopArgs(FollowerArgs, CamerasArgs):
 
 
 @dataclass(frozen=True)
-class DeployArgs(FollowerArgs, CamerasArgs):
+class DeployArgs(RerunArgs, FollowerArgs, CamerasArgs):
     policy_host: str | None = _arg(
         None, "policy server address (inference node default 127.0.0.1: the server, or an SSH tunnel to it)"
     )
@@ -96,6 +106,9 @@ class DeployArgs(FollowerArgs, CamerasArgs):
     policy_protocol: str | None = _arg(None, "wire generation: auto, n1.5, n1.6 or n1.7 (inference node default auto)")
     instruction: str | None = _arg(None, "the task given to the policy until one arrives on policy/instruction")
     inference_params_file: str | None = _arg(None, "inference node parameters (default: config/inference.yaml)")
+    cameras: bool = _arg(
+        True, "start the cameras of cameras_file (false: the policy reads camera topics published elsewhere)"
+    )
 
 
 SIMULATORS = ("mujoco", "isaac")

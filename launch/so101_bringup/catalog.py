@@ -43,6 +43,7 @@ class NodeType:
         return {name: hints[name] for name in parameter_names(config_class)}
 
 
+BRINGUP = "so101_bringup"
 HARDWARE = "so101_hardware"
 POLICY = "so101_policy"
 SIM_BRIDGE = "so101_sim_bridge"
@@ -82,6 +83,12 @@ NODE_TYPES: dict[tuple[str, str], NodeType] = {
             "recorder_node",
             f"{SIM_BRIDGE}.nodes.recorder_node:RecorderNode",
             f"{SIM_BRIDGE}.recorder.settings:RecorderNodeConfig",
+        ),
+        NodeType(
+            BRINGUP,
+            "rerun_node",
+            f"{BRINGUP}.nodes.rerun_node:RerunNode",
+            f"{BRINGUP}.visualization.config:RerunNodeConfig",
         ),
     )
 }

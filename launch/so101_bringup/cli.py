@@ -14,12 +14,20 @@ from so101_hardware.errors import BusError
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from so101_bringup.demo import DemoConfig, run_demo
+    from so101_bringup.demo import DEMO_FAILURES, DemoConfig, run_demo
 
     config = DemoConfig(
-        duration_s=args.duration, rate_hz=args.rate, out_dir=Path(args.out), uart_timing=not args.no_uart_timing, seed=args.seed
+        out_dir=Path(args.out), episodes=args.episodes, episode_s=args.episode_seconds, deploy_s=args.deploy_seconds,
+        leader_port=args.leader_port, follower_port=args.follower_port,
+        leader_calibration=args.leader_calibration, follower_calibration=args.follower_calibration,
+        leader_id=args.leader_id, follower_id=args.follower_id, allow_motion=args.allow_motion,
+        rerun=args.rerun, domain_id=args.domain_id, seed=args.seed,
     )
-    summary = run_demo(config)
+    try:
+        summary = run_demo(config)
+    except DEMO_FAILURES as exc:
+        print(f"so101 demo: {exc}", file=sys.stderr)
+        return 1
     return 0 if summary.goals_outside_limits == 0 else 1
 
 
@@ -27,12 +35,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="so101", description="SO-101 teleop and deployment stack")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="emulated leader and follower arms: scan, configure, mirror, summarise")
-    demo.add_argument("--duration", type=float, default=10.0, help="seconds of mirroring (default 10)")
-    demo.add_argument("--rate", type=float, default=100.0, help="control rate in Hz (default 100)")
-    demo.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the scripted leader motion")
-    demo.add_argument("--no-uart-timing", action="store_true", help="emulate an infinitely fast bus")
+    demo = sub.add_parser(
+        "demo",
+        help="teleop → MuJoCo twin → recorded seed demos → replayed policy, with a report (emulated arms by default)",
+    )
+    demo.add_argument("--out", default="out/demo", help="report folder; each run makes <out>/<date-time> (default out/demo)")
+    demo.add_argument("--episodes", type=int, default=3, help="seed demos to record (default 3)")
+    demo.add_argument("--episode-seconds", type=float, default=10.0,
+                      help="real arms: seconds per recorded demo (emulated: the scripted pick-and-place, 9.1 s)")
+    demo.add_argument("--deploy-seconds", type=float, default=None,
+                      help="seconds the replayed policy drives the follower (default: the demo's length + 2 s)")
+    demo.add_argument("--leader-port", help="real leader arm's serial port (with --follower-port: real arms)")
+    demo.add_argument("--follower-port", help="real follower arm's serial port")
+    demo.add_argument("--leader-calibration", help="leader calibration .json or folder (default: LeRobot's folders)")
+    demo.add_argument("--follower-calibration", help="follower calibration .json or folder")
+    demo.add_argument("--leader-id", help="leader arm id (default: the calibration file's stem, else leader)")
+    demo.add_argument("--follower-id", help="follower arm id (default: the calibration file's stem, else follower)")
+    demo.add_argument("--allow-motion", action="store_true",
+                      help="real arms: the follower will move (mirroring, then replaying); required with real ports")
+    demo.add_argument("--rerun", action="store_true", help="also serve the live rerun web viewer on localhost")
+    demo.add_argument("--domain-id", type=int, default=None,
+                      help="ROS domain (default: 101 emulated, so no real follower hears it; $ROS_DOMAIN_ID with real arms)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the emulated servos' sensor noise")
     demo.set_defaults(func=_demo)
     add_run_parser(sub)
     add_status_parser(sub)

@@ -3,10 +3,12 @@
 follower: the follower node (and, with emulate, its emulated bus).
 cameras:  one camera node per `/**/camera_<name>` section of the cameras file.
 teleop:   the leader node (and bus), the follower graph, the teleop node, then the cameras graph.
-deploy:   the follower graph, the cameras graph, then the inference node (no teleop node: one
-          node drives the follower; the policy server runs outside the graph).
+deploy:   the follower graph, the cameras graph (unless cameras:=false), then the inference node
+          (no teleop node: one node drives the follower; the policy server runs outside the graph).
 twin:     the teleop graph, the MuJoCo twin (sim:=mujoco; Isaac Sim runs outside the graph), the
           twin bridge and the recorder.
+With rerun:=true, teleop, deploy and twin end with the rerun node (rerun_graph), which shows the
+graph's cameras (and the twin's renderings of them).
 
 An arm id left unset is the stem of a calibration .json that was given (LeRobot names the file
 after the arm). With emulate, an arm's port is its emulator's link (<emulator_dir>/so101_<role>
@@ -17,16 +19,25 @@ the motors carry its calibration passes, as on a calibrated real arm. Camera sou
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from so101_bringup.arguments import CamerasArgs, DeployArgs, FollowerArgs, GraphArgs, TeleopArgs, TwinArgs
-from so101_bringup.catalog import HARDWARE, POLICY, SIM_BRIDGE
+from so101_bringup.arguments import (
+    CamerasArgs,
+    DeployArgs,
+    FollowerArgs,
+    GraphArgs,
+    RerunArgs,
+    TeleopArgs,
+    TwinArgs,
+)
+from so101_bringup.catalog import BRINGUP, HARDWARE, POLICY, SIM_BRIDGE
 from so101_bringup.graph import EmulatorSpec, Graph, NodeSpec, ParameterValue, Role
 from so101_bringup.param_files import ParamFileError, read_param_file
 from so101_bringup.share import config_path
 from so101_calibration import ArmRole, locate_calibration
+from so101_sim_bridge.isaac.graph import CAMERA_TOPIC as SIM_CAMERA_TOPIC
 
 CALIBRATION_SUFFIX = ".json"
 CAMERA_PREFIX = "camera_"
@@ -88,7 +99,7 @@ def teleop_graph(args: TeleopArgs) -> Graph:
         param_files=(teleop_params,),
     )
     graph = _arm_graph(leader, args) + follower_graph(args) + Graph((teleop,))
-    return graph + cameras_graph(args) if args.cameras else graph
+    return _with_rerun(graph + cameras_graph(args) if args.cameras else graph, args)
 
 
 def deploy_graph(args: DeployArgs) -> Graph:
@@ -101,7 +112,7 @@ def deploy_graph(args: DeployArgs) -> Graph:
     its own, so the same graph serves both and `policy_host`/`policy_port` say where it is.
     """
     follower = follower_graph(args)
-    same_arm = {k: v for k, v in follower.node("follower").parameters.items() if k in ("arm_id", "calibration")}
+    same_arm = follower_arm(follower)
     given = _given(host=args.policy_host, port=args.policy_port, protocol=args.policy_protocol,
                    instruction=args.instruction)
     inference = NodeSpec(
@@ -112,7 +123,8 @@ def deploy_graph(args: DeployArgs) -> Graph:
         parameters={**same_arm, **given},
         param_files=(_file(args.inference_params_file, "inference.yaml"),),
     )
-    return follower + cameras_graph(args) + Graph((inference,))
+    cameras = cameras_graph(args) if args.cameras else Graph()
+    return _with_rerun(follower + cameras + Graph((inference,)), args)
 
 
 def twin_graph(args: TwinArgs) -> Graph:
@@ -123,19 +135,41 @@ def twin_graph(args: TwinArgs) -> Graph:
     (same arm id and file as the follower node). With sim:=isaac the recorder times samples on
     arrival, because Isaac stamps its joint states and images with simulation time.
     """
-    teleop = teleop_graph(args)
-    same_arm = _follower_arm(teleop)
+    teleop = teleop_graph(replace(args, rerun=False))  # added below, with the twin's cameras too
+    same_arm = follower_arm(teleop)
+    on_arrival: dict[str, ParameterValue] = {"stamp_on_arrival": True} if args.sim == "isaac" else {}
+    recorder = NodeSpec(SIM_BRIDGE, "recorder_node", "recorder", args.namespace,
+                        parameters={**same_arm, **on_arrival},
+                        param_files=(_file(args.recorder_params_file, "recorder.yaml"),))
+    graph = teleop + simulator_graph(args, same_arm) + Graph((recorder,))
+    return _with_rerun(graph, args, _twin_camera_topics(args) if args.rerun else ())
+
+
+def simulator_graph(args: TwinArgs, same_arm: dict[str, ParameterValue]) -> Graph:
+    """The MuJoCo twin (sim:=mujoco) and the twin bridge mirroring the follower whose arm id and
+    calibration `same_arm` gives; the twin graph's simulator half, also run next to the deploy graph."""
     nodes = []
     if args.sim == "mujoco":
         nodes.append(NodeSpec(SIM_BRIDGE, "mujoco_twin_node", "mujoco_twin", args.namespace,
                               param_files=(_file(args.mujoco_twin_params_file, "mujoco_twin.yaml"),)))
     nodes.append(NodeSpec(SIM_BRIDGE, "twin_bridge_node", "twin_bridge", args.namespace, parameters=same_arm,
                           param_files=(_file(args.twin_bridge_params_file, "twin_bridge.yaml"),)))
-    on_arrival: dict[str, ParameterValue] = {"stamp_on_arrival": True} if args.sim == "isaac" else {}
-    nodes.append(NodeSpec(SIM_BRIDGE, "recorder_node", "recorder", args.namespace,
-                          parameters={**same_arm, **on_arrival},
-                          param_files=(_file(args.recorder_params_file, "recorder.yaml"),)))
-    return teleop + Graph(tuple(nodes))
+    return Graph(tuple(nodes))
+
+
+def rerun_graph(
+    namespace: str = "",
+    image_topics: Sequence[str] = (),
+    grpc_port: int | None = None,
+    web_port: int | None = None,
+) -> Graph:
+    """The rerun node alone, for any graph that wants live visualization (rerun:=true, the demo).
+
+    It watches the stack's topics in `namespace`; image_topics empty and ports None leave the
+    node's defaults (an empty list cannot be passed as a ROS parameter: it has no element type).
+    """
+    parameters = _given(image_topics=tuple(image_topics) or None, grpc_port=grpc_port, web_port=web_port)
+    return Graph((NodeSpec(BRINGUP, "rerun_node", "rerun", namespace, parameters=parameters),))
 
 
 GRAPHS: dict[str, tuple[type[GraphArgs], Callable[..., Graph]]] = {
@@ -192,9 +226,25 @@ def _arm_node(arm: _ArmArgs, namespace: str) -> NodeSpec:
     return NodeSpec(HARDWARE, f"{arm.role}_node", arm.role, namespace, parameters, (arm.params_file,))
 
 
-def _follower_arm(graph: Graph) -> dict[str, ParameterValue]:
+def follower_arm(graph: Graph) -> dict[str, ParameterValue]:
     """The follower node's arm id and calibration, for a node converting the follower's units."""
     return {k: v for k, v in graph.node("follower").parameters.items() if k in ("arm_id", "calibration")}
+
+
+def _with_rerun(graph: Graph, args: RerunArgs, more_image_topics: tuple[str, ...] = ()) -> Graph:
+    """The graph, and with rerun:=true the rerun node showing the graph's cameras and `more_image_topics`."""
+    if not args.rerun:
+        return graph
+    cameras = tuple(f"cameras/{node.parameters['name']}/image_raw" for node in graph.nodes
+                    if node.executable == "camera_node")
+    return graph + rerun_graph(args.namespace, cameras + more_image_topics, args.rerun_grpc_port, args.rerun_web_port)
+
+
+def _twin_camera_topics(args: TwinArgs) -> tuple[str, ...]:
+    """The twin's image topics: /sim/cameras/<name>/image_raw, where the MuJoCo twin and Isaac Sim render the
+    cameras the cameras file names (both twins model the real wrist and front cameras under their names)."""
+    cameras_file = _file(args.cameras_file, "cameras.yaml")
+    return tuple(SIM_CAMERA_TOPIC.format(name=name) for name in camera_names(cameras_file))
 
 
 def _file(given: str | None, default_name: str) -> Path:

@@ -17,12 +17,16 @@ then stops the emulators and, if the runner created it, the ROS context.
 
 Each runner normally gets its own rclpy Context (domain_id None: $ROS_DOMAIN_ID, else 0), so a
 test or benchmark can isolate its graph on a domain of its own; pass `context` to share one.
+Nodes named in `processes` run as child processes instead (node_process.py: a node that holds the
+GIL for long, like the MuJoCo twin's renderer, would starve the others), on the same domain, with
+`process_environment` added to theirs.
 """
 from __future__ import annotations
 
 import gc
 import logging
 import threading
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from rclpy.context import Context
@@ -32,6 +36,7 @@ from rclpy.parameter import Parameter
 
 from so101_bringup.catalog import node_type
 from so101_bringup.graph import EmulatorSpec, Graph, NodeSpec
+from so101_bringup.node_process import NodeProcess
 from so101_bringup.param_files import effective_parameters
 from so101_bringup.validation import check_graph
 from so101_hardware.emulator import BusEmulator, EmulatorConfig
@@ -78,15 +83,26 @@ def emulator_config(spec: EmulatorSpec) -> EmulatorConfig:
 class GraphRunner:
     """Start with start() or `with`; stop with stop() (safe to call twice) or by leaving the block."""
 
-    def __init__(self, graph: Graph, *, domain_id: int | None = None, context: Context | None = None):
+    def __init__(
+        self,
+        graph: Graph,
+        *,
+        domain_id: int | None = None,
+        context: Context | None = None,
+        processes: Collection[str] = (),
+        process_environment: Mapping[str, str] | None = None,
+    ):
         if context is not None and domain_id is not None:
             raise ValueError("pass domain_id or a context, not both: a context already has its domain")
         self.graph = graph
+        self._in_process = {graph.node(name).fqn for name in processes}  # KeyError names an unknown node
+        self._process_environment = dict(process_environment or {})
         self._domain_id = domain_id
         self._own_context = context is None
         self.context = context if context is not None else Context()
         self._emulators: dict[str, BusEmulator] = {}
         self._nodes: dict[str, Node] = {}
+        self._processes: dict[str, NodeProcess] = {}
         self._executors: list[SingleThreadedExecutor] = []
         self._threads: list[threading.Thread] = []
         self._done = threading.Event()
@@ -108,7 +124,12 @@ class GraphRunner:
             for spec in self.graph.emulators:
                 self._emulators[str(spec.link)] = self._start_emulator(spec)
             for spec in self.graph.nodes:
-                self._nodes[spec.fqn] = self._start_node(spec)
+                if spec.fqn in self._in_process:
+                    self._processes[spec.fqn] = NodeProcess(
+                        spec, self.context.get_domain_id(), self._process_environment
+                    )
+                else:
+                    self._nodes[spec.fqn] = self._start_node(spec)
         except BaseException:
             self._teardown()
             raise
@@ -125,12 +146,16 @@ class GraphRunner:
     def stop(self) -> None:
         """Stop spinning, destroy the nodes (last started first), stop the emulators.
 
-        Raises GraphRunError if a node callback had failed while the graph ran.
+        Raises GraphRunError if a node callback had failed while the graph ran, or a node process
+        had exited by itself.
         """
         if not self._started or self._stopping.is_set():
             return
         self._done.set()
+        crashed = self.exited_processes()
         self._teardown()
+        if crashed and self._failure is None:
+            raise GraphRunError(f"node process(es) exited while the graph ran: {crashed} (exit codes)")
         if self._failure is not None:
             failure, self._failure = self._failure, None
             raise GraphRunError(f"a node failed while the graph ran: {type(failure).__name__}: {failure}") from failure
@@ -151,8 +176,13 @@ class GraphRunner:
 
     # --- access --------------------------------------------------------------------------------
 
+    def exited_processes(self) -> dict[str, int]:
+        """Node processes that have stopped by themselves: fully qualified name → exit code."""
+        return {fqn: code for fqn, process in self._processes.items() if (code := process.exited_early()) is not None}
+
     def node(self, name: str) -> Node:
-        """The running node called `name` (plain or fully qualified, as Graph.node takes it)."""
+        """The running node called `name` (plain or fully qualified, as Graph.node takes it);
+        KeyError for a node that runs as a process."""
         return self._nodes[self.graph.node(name).fqn]
 
     def emulator(self, role: str) -> BusEmulator:
@@ -208,6 +238,10 @@ class GraphRunner:
             except Exception:  # one node failing to stop must not keep the others (or the arm) running
                 _log.exception("node %s did not stop cleanly", fqn)
         self._nodes.clear()
+        for fqn, process in self._processes.items():
+            if process.stop() not in (0, None):
+                _log.warning("node process %s exited with %s", fqn, process.process.returncode)
+        self._processes.clear()
         for emulator in reversed(list(self._emulators.values())):
             emulator.stop()
         self._emulators.clear()

@@ -99,6 +99,12 @@ class PolicyServer:
         finally:
             self.close()
 
+    def serve_in_thread(self, name: str = "policy-server") -> threading.Thread:
+        """serve_forever() on a daemon thread of its own (an in-process server); stop(), then join it."""
+        thread = threading.Thread(target=self.serve_forever, name=name, daemon=True)
+        thread.start()
+        return thread
+
     def stop(self) -> None:
         """Ask the loop to end (thread- and signal-handler-safe); it does within one poll interval."""
         self._stop.set()

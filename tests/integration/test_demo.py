@@ -1,32 +1,84 @@
-"""The README's main-job command, shortened: emulated arms scanned, configured and mirrored safely."""
+"""The README's main-job command, run for real: emulated arms, ROS graphs, MuJoCo twin, recorder,
+replay policy, report. And the same demo on "real" ports (emulator links the demo did not start,
+no scripted operator), which is the README's real-robot path."""
+from __future__ import annotations
+
 import json
 
+import h5py
+import numpy as np
 import pytest
+from tests_support.ros import domain_for_this_process
 
 from so101_bringup.cli import main
 from so101_bringup.demo import DemoConfig, run_demo
+from so101_bringup.share import config_path
+from so101_hardware.emulator import BusEmulator, EmulatorConfig
+
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
-@pytest.mark.slow
-@pytest.mark.serial
-@pytest.mark.timeout(120)
-def test_demo_mirrors_the_leader_within_limits(tmp_path):
+@pytest.mark.timeout(300)
+def test_the_demo_records_seed_demos_replays_one_and_reports(tmp_path):
     lines: list[str] = []
-    summary = run_demo(DemoConfig(duration_s=2.5, rate_hz=50, out_dir=tmp_path, settle_s=1.5), say=lines.append)
+    summary = run_demo(DemoConfig(out_dir=tmp_path, episodes=2, domain_id=domain_for_this_process()), lines.append)
 
-    assert summary.ticks > 50
-    assert summary.goals_recorded_by_emulator >= 6 * summary.ticks
-    assert summary.goals_outside_limits == 0
-    # The follower starts parked away from the leader: the step limit ramps it over...
-    assert summary.safety_counters["clamped_step"] > 0
-    # ...after which it tracks the moving leader closely (emulated servo dynamics + one tick of lag).
-    assert max(summary.tracking_error_deg_mean.values()) < 5.0
-    assert json.loads((tmp_path / "summary.json").read_text())["ticks"] == summary.ticks
-    assert any("STS3215" in line for line in lines), "both buses are scanned and shown"
-    for bus in ("leader", "follower"):  # a loaded machine may miss a reply window now and then
-        assert summary.bus_errors[bus]["timeouts"] <= 0.01 * summary.bus_errors[bus]["transactions"]
+    run_dir = (tmp_path / "latest").resolve()
+    assert summary.demos_saved == {"hdf5_demos": 2, "lerobot_episodes": 2}
+    with h5py.File(run_dir / "demos" / "so101_demos.hdf5") as demos:
+        assert all(len(demos[f"data/demo_{i}/actions"]) >= 25 for i in range(2)), "10 s at 5 fps, a few steps dropped"
+    assert summary.goals_checked > 5_000 and summary.goals_outside_limits == 0, "the emulator's own record"
+    # Teleop: the follower follows the scripted operator (lag and clamps included).
+    assert summary.tracking_rad["follower_vs_leader (teleop)"]["worst_p99"] < 0.25
+    assert summary.tracking_rad["twin_vs_follower"]["samples"] > 1_000
+    # Deploy: chunks of the replayed demo arrive and the follower carries out the commands.
+    assert summary.chunks_received >= 3 and summary.policy_counters["chunks_accepted"] >= 3
+    assert summary.tracking_rad["follower_vs_policy_command (deploy)"]["worst_p99"] < 0.1
+    assert summary.rates_hz["policy_commands"] == pytest.approx(30, rel=0.2)
+    for name in ("leader_read_to_teleop_command", "follower_to_twin_echo", "observation_to_policy_chunk"):
+        assert summary.latency_ms[name]["count"] > 0, name
+    assert json.loads((run_dir / "summary.json").read_text())["demos_saved"] == summary.demos_saved
+    for plot in ("trajectories.png", "deploy_chunks.png", "latency.png"):
+        assert (run_dir / plot).stat().st_size > 20_000, plot
+    trace = np.load(run_dir / "trace.npz")
+    assert trace["chunk_lengths"].size == summary.chunks_received
+    assert any(line.lstrip().startswith("[demo 1/2") for line in lines), "progress while it runs"
+    assert any(line == "summary" for line in lines)
 
 
-def test_demo_cli_rejects_bad_arguments(capsys):
-    assert main(["demo", "--duration", "0", "--out", "unused"]) == 1
-    assert "duration_s and rate_hz must be positive" in capsys.readouterr().err
+@pytest.mark.timeout(300)
+def test_the_demo_on_given_ports_lets_the_operator_move_the_leader(tmp_path):
+    """Ports the demo did not start are real arms to it: no scripted operator, fixed-length demos."""
+    calibration = {role: config_path("calibration") / f"emulated_{role}.json" for role in ("leader", "follower")}
+    buses = [
+        BusEmulator(EmulatorConfig(role=role, link=str(tmp_path / role), calibration=str(calibration[role]))).start()
+        for role in ("leader", "follower")
+    ]
+    try:
+        summary = run_demo(DemoConfig(
+            out_dir=tmp_path / "out", episodes=1, episode_s=3.0, deploy_s=3.0,
+            leader_port=str(tmp_path / "leader"), follower_port=str(tmp_path / "follower"),
+            leader_calibration=str(calibration["leader"]), follower_calibration=str(calibration["follower"]),
+            allow_motion=True, domain_id=domain_for_this_process(),
+        ), say=lambda line: None)
+    finally:
+        for bus in buses:
+            bus.stop()
+    assert not summary.emulated and summary.goals_checked == 0, "the demo did not start these buses"
+    assert summary.demos_saved == {"hdf5_demos": 1, "lerobot_episodes": 1}
+    assert summary.chunks_received >= 1
+    assert max(max(counts.values(), default=0) for counts in summary.safety_counters.values()) < 1_000
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--leader-port", "/dev/null"], "give both --leader-port and --follower-port"),
+        (["--leader-port", "/dev/a", "--follower-port", "/dev/b"], "pass --allow-motion"),
+        (["--episodes", "0"], "episodes must be at least 1"),
+    ],
+)
+def test_the_demo_refuses_bad_arguments_before_touching_anything(tmp_path, capsys, arguments, message):
+    assert main(["demo", "--out", str(tmp_path / "out"), *arguments]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

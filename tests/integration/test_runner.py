@@ -6,6 +6,7 @@ Waiting is on conditions with timeouts (futures completed by subscriptions), nev
 """
 import signal
 import sys
+import time
 
 import pexpect
 import pytest
@@ -19,7 +20,7 @@ from sensor_msgs.msg import Image, JointState
 
 from so101_bringup.arguments import TeleopArgs
 from so101_bringup.graphs import teleop_graph
-from so101_bringup.runner import GraphRunner, GraphStartError
+from so101_bringup.runner import GraphRunError, GraphRunner, GraphStartError
 from so101_calibration import JOINT_NAMES, MOTOR_IDS
 
 TIMEOUT_S = 30.0
@@ -108,3 +109,41 @@ def test_so101_run_stops_cleanly_on_ctrl_c(tmp_path):
     child.close()
     assert child.exitstatus == 0
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_node_run_as_a_process_gets_its_parameters_and_stops_with_torque_off(tmp_path):
+    graph = teleop_graph(TeleopArgs(emulate=True, emulator_dir=str(tmp_path), uart_timing=False, cameras=False))
+    graph = graph.with_parameters([("follower", "rate_hz", 50.0)])
+    with GraphRunner(graph, domain_id=domain_id(), processes=["follower"]) as running:
+        follower_bus = running.emulator("follower")
+        probe = Node("probe", context=running.context)
+        executor = SingleThreadedExecutor(context=running.context)
+        executor.add_node(probe)
+        states = first_messages(probe, JointState, "/follower/joint_states", 60)
+        spin_until(executor, [states])
+        executor.shutdown()
+        probe.destroy_node()
+        stamps = [s.header.stamp.sec + s.header.stamp.nanosec * 1e-9 for s in states.result()[10:]]
+        period = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+        assert 0.015 < period < 0.03, f"rate_hz:=50 from the command line, not follower.yaml's 100 ({period:.4f} s)"
+        assert torque_enabled(follower_bus) == [1] * len(MOTOR_IDS)
+        with pytest.raises(KeyError):
+            running.node("follower")  # a process, not an object here
+        assert running.exited_processes() == {}
+    assert torque_enabled(follower_bus) == [0] * len(MOTOR_IDS), "SIGINT: the follower process released torque"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(60)
+def test_a_node_process_that_dies_is_reported_when_the_graph_stops(tmp_path):
+    graph = teleop_graph(TeleopArgs(emulate=True, emulator_dir=str(tmp_path), uart_timing=False, cameras=False))
+    graph = graph.with_parameters([("follower", "port", str(tmp_path / "unplugged"))])
+    runner = GraphRunner(graph, domain_id=domain_id(), processes=["follower"]).start()
+    deadline = time.monotonic() + 30
+    while not runner.exited_processes() and time.monotonic() < deadline:
+        runner.wait(0.1)  # polling the child's exit status
+    assert runner.exited_processes() == {"/follower": 1}
+    with pytest.raises(GraphRunError, match="exited while the graph ran"):
+        runner.stop()

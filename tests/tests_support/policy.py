@@ -6,7 +6,6 @@ Servers bind 127.0.0.1 on a free port, datasets live in the caller's tmp_path: p
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import h5py
@@ -38,8 +37,7 @@ class Served:
     def __init__(self, server: PolicyServer):
         self.server = server
         self.port = server.port
-        self.thread = threading.Thread(target=server.serve_forever, name="test-policy-server", daemon=True)
-        self.thread.start()
+        self.thread = server.serve_in_thread("test-policy-server")
 
     @classmethod
     def start(cls, policy: Policy, protocol: Protocol, **config) -> Served:

@@ -29,7 +29,7 @@ from so101_policy.data_config import DataConfig, data_config, default_data_confi
 from so101_policy.inference.config import InferenceConfig
 from so101_policy.inference.observations import ObservationStore
 from so101_policy.observation import ObservationBuilder, RobotObservation
-from so101_policy.streaming import ActionValidator, ChunkScheduler, PolicyChunkSource, StreamingDriver, TickStatus
+from so101_policy.streaming import AcceptedChunk, ActionValidator, ChunkScheduler, PolicyChunkSource, StreamingDriver, TickStatus
 from so101_policy.units import PolicyUnits
 
 LATENCY_WINDOW = 100
@@ -197,6 +197,10 @@ class PolicyStream:
         tick = self.driver.tick()
         self._last_status = tick.status
         return tick.target
+
+    def take_accepted_chunks(self) -> list[AcceptedChunk]:
+        """The chunks merged into the plan since the last call, for display (policy/chunk)."""
+        return self.driver.take_accepted()
 
     def status(self) -> StreamStatus:
         """The /diagnostics report. Call once per reporting period: the message names the

@@ -3,7 +3,8 @@
 Subscribes follower/joint_states, cameras/<name>/image_raw (rgb8, sensor QoS) and
 policy/instruction (std_msgs/String, latched); publishes follower/joint_commands at control_hz
 while streaming; offers policy/run (SetBool: true starts streaming from the present pose, false
-stops publishing, and the follower then holds); reports on /diagnostics. All the work is in
+stops publishing, and the follower then holds); publishes every chunk merged into the plan on
+policy/chunk (trajectory_msgs/JointTrajectory, chunk_message.py) for viewers; reports on /diagnostics. All the work is in
 so101_policy.inference.PolicyStream, whose worker thread does every network call, so no
 callback here ever waits for the server.
 
@@ -18,6 +19,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
+from trajectory_msgs.msg import JointTrajectory
 
 from so101_calibration import JOINT_NAMES, ArmRole, load_calibration
 from so101_hardware.metrics import RateMeter
@@ -27,6 +29,7 @@ from so101_hardware.nodes.params import declare_config
 from so101_hardware.nodes.qos import COMMAND_QOS, LATCHED_QOS, SENSOR_QOS, STATE_QOS
 from so101_hardware.nodes.runtime import abandon, run_node
 from so101_policy.inference import InferenceConfig, Level, PolicyStream, rgb_from_image
+from so101_policy.nodes.chunk_message import chunk_message
 
 _LEVELS = {Level.OK: OK, Level.WARN: WARN, Level.ERROR: ERROR}
 
@@ -45,6 +48,7 @@ class InferenceNode(Node):
         self.auto_start_pending = self.config.run_on_start
         self.command_rate = RateMeter()
         self.commands = self.create_publisher(JointState, "follower/joint_commands", COMMAND_QOS)
+        self.chunks = self.create_publisher(JointTrajectory, "policy/chunk", STATE_QOS)
         self.create_subscription(JointState, "follower/joint_states", self.on_joint_state, STATE_QOS)
         for camera, topic in self.config.camera_topics.items():
             self.create_subscription(Image, topic, lambda msg, camera=camera: self.on_image(camera, msg), SENSOR_QOS)
@@ -108,6 +112,18 @@ class InferenceNode(Node):
             return
         self.commands.publish(joint_state(JOINT_NAMES, target, time.time()))
         self.command_rate.tick(time.monotonic())
+        self._publish_chunks()
+
+    def _publish_chunks(self) -> None:
+        """Chunks merged since the last tick, their due times moved from the driver's clock to wall time."""
+        accepted = self.stream.take_accepted_chunks()
+        if not accepted:
+            return
+        to_wall = time.time() - time.monotonic()
+        for chunk in accepted:
+            self.chunks.publish(
+                chunk_message(JOINT_NAMES, chunk.observation_time + to_wall, chunk.times + to_wall, chunk.actions)
+            )
 
     def _ignore(self, what: str, message: str) -> None:
         self.ignored[what] += 1

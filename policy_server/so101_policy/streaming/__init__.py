@@ -6,10 +6,11 @@ on every chunk; `StreamingDriver` (driver.py) runs the requests on a worker thre
 control thread never waits for the network. The ROS inference node wraps the driver.
 """
 from so101_policy.streaming.driver import PolicyChunkSource, StreamingDriver
-from so101_policy.streaming.scheduler import BlendMode, ChunkScheduler, SchedulerConfig, Tick, TickStatus
+from so101_policy.streaming.scheduler import AcceptedChunk, BlendMode, ChunkScheduler, SchedulerConfig, Tick, TickStatus
 from so101_policy.streaming.validation import ActionValidator, ValidationConfig
 
 __all__ = [
+    "AcceptedChunk",
     "ActionValidator",
     "BlendMode",
     "ChunkScheduler",

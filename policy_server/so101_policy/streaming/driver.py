@@ -30,7 +30,7 @@ from so101_policy.errors import (
     ProtocolMismatchError,
 )
 from so101_policy.observation import ObservationBuilder, RobotObservation
-from so101_policy.streaming.scheduler import ChunkScheduler, Tick
+from so101_policy.streaming.scheduler import AcceptedChunk, ChunkScheduler, Tick
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,11 @@ class StreamingDriver:
     def counters(self) -> dict[str, int]:
         with self._lock:
             return self.scheduler.counters
+
+    def take_accepted(self) -> list[AcceptedChunk]:
+        """The chunks merged into the plan since the last call (ChunkScheduler.take_accepted)."""
+        with self._lock:
+            return self.scheduler.take_accepted()
 
     @property
     def alive(self) -> bool:

@@ -19,7 +19,7 @@ fake clock and get the same result every run. It is not thread-safe (StreamingDr
 """
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from enum import Enum
 
@@ -32,6 +32,8 @@ from so101_policy.streaming.validation import ActionValidator
 
 FUTURE_TOLERANCE_S = 1e-3
 """An observation_time later than now by more than this means two clocks are mixed up."""
+ACCEPTED_KEPT = 8
+"""Accepted chunks kept for take_accepted() (for display: older ones are dropped, never blocking)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,20 @@ class Tick:
         return self.status is TickStatus.PLANNED
 
 
+@dataclass(frozen=True, eq=False)
+class AcceptedChunk:
+    """A chunk as merged into the plan: the actions still ahead when it arrived, for display."""
+
+    observation_time: float
+    """When the observation it was predicted from was taken (action k is due at this + k·step)."""
+    times: np.ndarray
+    """(T,) when each action is due, on the scheduler's clock."""
+    actions: np.ndarray
+    """(T, 6) radians, after validation and clamping."""
+    received_at: float
+    """When it arrived: received_at − observation_time is its latency."""
+
+
 class ChunkScheduler:
     def __init__(self, config: SchedulerConfig, validator: ActionValidator):
         self.config = config
@@ -106,6 +122,7 @@ class ChunkScheduler:
         self._commanded: np.ndarray | None = None
         self._in_flight_since: float | None = None
         self._retry_at = -np.inf
+        self._accepted: deque[AcceptedChunk] = deque(maxlen=ACCEPTED_KEPT)
 
     # --- control thread ----------------------------------------------------------------------
 
@@ -176,6 +193,7 @@ class ChunkScheduler:
         self._plan = merge(current, self._commanded, times, checked[start:], now, step,
                            self.config.blend, self.config.crossfade_s, self.config.ensemble_decay)
         self._counters["chunks_accepted"] += 1
+        self._accepted.append(AcceptedChunk(observation_time, times, checked[start:], now))
         return True
 
     def on_rejected(self, now: float, kind: str) -> None:
@@ -191,6 +209,12 @@ class ChunkScheduler:
         self._counters[f"failed_{reason}"] += 1
 
     # --- diagnostics ---------------------------------------------------------------------------
+
+    def take_accepted(self) -> list[AcceptedChunk]:
+        """The chunks accepted since the last call (at most ACCEPTED_KEPT), oldest first."""
+        accepted = list(self._accepted)
+        self._accepted.clear()
+        return accepted
 
     @property
     def counters(self) -> dict[str, int]:

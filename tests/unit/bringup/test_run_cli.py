@@ -73,4 +73,4 @@ def test_bad_option_values_are_refused_by_the_parser(capsys):
 
 
 def test_demo_is_still_a_command():
-    assert build_parser().parse_args(["demo", "--duration", "1"]).func.__name__ == "_demo"
+    assert build_parser().parse_args(["demo", "--episodes", "1"]).func.__name__ == "_demo"

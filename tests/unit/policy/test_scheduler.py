@@ -214,3 +214,17 @@ def test_identical_inputs_give_identical_targets():
 def test_nonsense_configs_are_refused(field, value):
     with pytest.raises(ValueError, match=field):
         SchedulerConfig(**{field: value})
+
+
+def test_accepted_chunks_are_handed_out_once_with_their_due_times_and_clamped_actions():
+    s = scheduler(blend=BlendMode.LATEST)
+    s.on_request_sent(1.0)
+    assert s.on_chunk(rows(np.arange(16) / 100 + 2.95), observation_time=1.0, now=1.0 + 2 * STEP)
+    s.on_request_sent(2.0)
+    assert not s.on_chunk(constant(0.0), observation_time=2.0, now=2.0 + 20 * STEP), "expired: not handed out"
+    [accepted] = s.take_accepted()
+    assert accepted.observation_time == 1.0
+    np.testing.assert_allclose(accepted.times, 1.0 + STEP * np.arange(2, 16))
+    assert accepted.actions.shape == (14, 6) and accepted.received_at == 1.0 + 2 * STEP
+    assert accepted.actions.max() == 3.0, "the actions as clamped to the limits, as commanded"
+    assert s.take_accepted() == []

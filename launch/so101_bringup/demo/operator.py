@@ -1,0 +1,63 @@
+"""The scripted operator of the emulated demo: a pick-and-place moved on the emulated leader arm.
+
+The poses are ROS radians (so101_calibration.units), chosen in the MuJoCo twin's scene: from
+home, over the red cube, down to it, close the gripper, lift, over to the blue block, open, and
+back home. Each pose is a waypoint of every leader joint with the same duration, so the joints
+move together (minimum-jerk, as a hand does), and every episode starts and ends at home.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from so101_calibration import MOTOR_IDS, ArmCalibration
+from so101_calibration.units import radians_to_ticks
+from so101_hardware.emulator import Waypoint
+
+GRIPPER_OPEN = 1.0
+GRIPPER_CLOSED = 0.1
+
+
+@dataclass(frozen=True)
+class Pose:
+    name: str
+    radians: tuple[float, float, float, float, float, float]
+    """shoulder_pan, shoulder_lift, elbow_flex, wrist_flex, wrist_roll, gripper."""
+    duration_s: float
+    """Time to move here from the previous pose."""
+    pause_s: float = 0.0
+
+
+HOME = Pose("home", (0.0, -0.3, 0.6, 1.1, 0.0, 0.5), 1.0, 0.3)
+
+PICK_AND_PLACE: tuple[Pose, ...] = (
+    HOME,
+    Pose("over the red cube", (0.0, 0.3, 0.3, 1.2, 0.0, GRIPPER_OPEN), 1.4),
+    Pose("down to the cube", (0.0, 0.8, -0.3, 1.3, 0.0, GRIPPER_OPEN), 1.1, 0.2),
+    Pose("grasp", (0.0, 0.8, -0.3, 1.3, 0.0, GRIPPER_CLOSED), 1.0, 0.2),
+    Pose("lift", (0.0, 0.3, 0.3, 1.2, 0.0, GRIPPER_CLOSED), 1.0),
+    Pose("over the blue block", (0.6, 0.35, 0.25, 1.2, 0.5, GRIPPER_CLOSED), 1.4),
+    Pose("release", (0.6, 0.35, 0.25, 1.2, 0.5, GRIPPER_OPEN), 0.9, 0.2),
+    HOME,
+)
+"""One demonstration, home to home: 10.0 s (minimum-jerk moves peak at 1.9 rad/s, well under the follower's 3 rad/s)."""
+
+
+def script_duration_s(poses: tuple[Pose, ...] = PICK_AND_PLACE) -> float:
+    return sum(pose.duration_s + pose.pause_s for pose in poses)
+
+
+def leader_script(calibration: ArmCalibration, poses: tuple[Pose, ...] = PICK_AND_PLACE) -> dict[int, list[Waypoint]]:
+    """BusEmulator.play_leader_script's input: per motor id, the poses as actual servo ticks.
+
+    Actual ticks are what the servo's encoder reads before the homing offset is subtracted
+    (Present_Position = actual − Homing_Offset), so a pose lands on the same radians whatever
+    the arm's calibration.
+    """
+    offsets = calibration.column("homing_offset")
+    ticks = [radians_to_ticks(calibration, np.array(pose.radians)) + offsets for pose in poses]
+    return {
+        motor_id: [Waypoint(float(t[joint]), pose.duration_s, pose.pause_s) for t, pose in zip(ticks, poses)]
+        for joint, motor_id in enumerate(MOTOR_IDS)
+    }

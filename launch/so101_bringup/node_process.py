@@ -1,0 +1,60 @@
+"""One node of a graph as a child process, started the way `ros2 run` / `ros2 launch` start it.
+
+A node whose work holds the GIL for long stretches (the MuJoCo twin's software rendering: 100+
+ms per front-camera frame) starves every other node of an in-process graph; in a process of its
+own it runs on the other core, as it would under `ros2 launch`. The command line carries what
+the runner would have passed in-process: name and namespace remaps, the params files in order,
+then the explicit parameters (JSON is valid YAML, which is how --ros-args reads -p values).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+
+from so101_bringup.catalog import node_type
+from so101_bringup.graph import NodeSpec
+
+STOP_TIMEOUT_S = 10.0
+
+
+def node_command(spec: NodeSpec) -> list[str]:
+    """`python -m <node module> --ros-args ...` for `spec`."""
+    module = node_type(spec.package, spec.executable).main.partition(":")[0]
+    command = [sys.executable, "-m", module, "--ros-args", "-r", f"__node:={spec.name}"]
+    if spec.namespace:
+        command += ["-r", f"__ns:=/{spec.namespace.strip('/')}"]
+    for path in spec.param_files:
+        command += ["--params-file", str(path)]
+    for name, value in spec.parameters.items():
+        command += ["-p", f"{name}:={json.dumps(list(value) if isinstance(value, tuple) else value)}"]
+    for source, target in spec.remappings:
+        command += ["-r", f"{source}:={target}"]
+    return command
+
+
+class NodeProcess:
+    """A started child process running one node; stop() sends SIGINT (the node releases what it
+    holds, as on Ctrl-C), then kills it if it has not exited within STOP_TIMEOUT_S."""
+
+    def __init__(self, spec: NodeSpec, domain_id: int, environment: Mapping[str, str] | None = None):
+        self.spec = spec
+        environment = {**os.environ, **(environment or {}), "ROS_DOMAIN_ID": str(domain_id)}
+        self.process = subprocess.Popen(node_command(spec), env=environment, stdin=subprocess.DEVNULL)
+
+    def exited_early(self) -> int | None:
+        """The exit code if the node has already stopped by itself, else None."""
+        return self.process.poll()
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
