@@ -31,6 +31,8 @@ setup(
         'so101_hardware', 'so101_calibration', 'so101_sim_bridge', 'so101_policy', 'pyyaml>=6.0',
         # The rerun node's viewer; the same range LeRobot 0.4.4 requires, so both install together.
         'rerun-sdk>=0.24,<0.27',
+        # `so101 demo`: its report's plots, and counting the demos in the HDF5 file it recorded.
+        'matplotlib>=3.9,<4', 'h5py>=3.10', 'numpy>=1.26',
     ],
     zip_safe=True,
     entry_points={
