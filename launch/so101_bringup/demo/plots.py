@@ -82,7 +82,7 @@ def latency_figure(latencies: dict[str, report.Latency]) -> Figure:
 
 
 def deploy_figure(trace: Trace) -> Figure:
-    """The deploy phase per joint: each predicted chunk (thin), the policy's commands and the
+    """The deploy phase per joint: each predicted chunk (a wide band), the policy's commands and the
     follower, with the chunk boundaries."""
     deploy = trace.phase(report.DEPLOY)
     t0 = run_start(trace)
@@ -90,7 +90,7 @@ def deploy_figure(trace: Trace) -> Figure:
     boundaries = report.chunk_boundaries(trace) - t0
     for joint, (name, ax) in enumerate(zip(JOINT_NAMES, axes)):
         for index, chunk in enumerate(trace.chunks):
-            ax.plot(chunk.times - t0, chunk.positions[:, joint], color="tab:red", alpha=0.35, linewidth=0.8,
+            ax.plot(chunk.times - t0, chunk.positions[:, joint], color="tab:red", alpha=0.3, linewidth=4,
                     label="predicted chunks" if index == 0 else None)
         _plot_within(ax, trace.commands, joint, deploy, t0, "policy commands", "black")
         _plot_within(ax, trace.follower, joint, deploy, t0, "follower", "tab:orange")
