@@ -13,6 +13,7 @@ from tests_support.ros import domain_for_this_process
 from so101_bringup.cli import main
 from so101_bringup.demo import DemoConfig, run_demo
 from so101_bringup.share import config_path
+from so101_calibration import MOTOR_IDS
 from so101_hardware.emulator import BusEmulator, EmulatorConfig
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
@@ -26,14 +27,15 @@ def test_the_demo_records_seed_demos_replays_one_and_reports(tmp_path):
     run_dir = (tmp_path / "latest").resolve()
     assert summary.demos_saved == {"hdf5_demos": 2, "lerobot_episodes": 2}
     with h5py.File(run_dir / "demos" / "so101_demos.hdf5") as demos:
-        assert all(len(demos[f"data/demo_{i}/actions"]) >= 25 for i in range(2)), "10 s at 5 fps, a few steps dropped"
+        assert all(len(demos[f"data/demo_{i}/actions"]) >= 30 for i in range(2)), "11 s at 4 fps, a few steps dropped"
     assert summary.goals_checked > 5_000 and summary.goals_outside_limits == 0, "the emulator's own record"
     # Teleop: the follower follows the scripted operator (lag and clamps included).
     assert summary.tracking_rad["follower_vs_leader (teleop)"]["worst_p99"] < 0.25
     assert summary.tracking_rad["twin_vs_follower"]["samples"] > 1_000
     # Deploy: chunks of the replayed demo arrive and the follower carries out the commands.
     assert summary.chunks_received >= 3 and summary.policy_counters["chunks_accepted"] >= 3
-    assert summary.tracking_rad["follower_vs_policy_command (deploy)"]["worst_p99"] < 0.1
+    deploy = summary.tracking_rad["follower_vs_policy_command (deploy)"]
+    assert deploy["worst_mean"] < 0.05 and deploy["worst_p99"] < 0.35, "the servos' lag behind 1.9 rad/s moves"
     assert summary.rates_hz["policy_commands"] == pytest.approx(30, rel=0.2)
     for name in ("leader_read_to_teleop_command", "follower_to_twin_echo", "observation_to_policy_chunk"):
         assert summary.latency_ms[name]["count"] > 0, name
@@ -48,12 +50,14 @@ def test_the_demo_records_seed_demos_replays_one_and_reports(tmp_path):
 
 @pytest.mark.timeout(300)
 def test_the_demo_on_given_ports_lets_the_operator_move_the_leader(tmp_path):
-    """Ports the demo did not start are real arms to it: no scripted operator, fixed-length demos."""
+    """Ports the demo did not start are real arms to it: no scripted operator, fixed-length demos.
+    The "operator" holds the leader still, so the demo starts where the follower rests and replays."""
     calibration = {role: config_path("calibration") / f"emulated_{role}.json" for role in ("leader", "follower")}
     buses = [
         BusEmulator(EmulatorConfig(role=role, link=str(tmp_path / role), calibration=str(calibration[role]))).start()
         for role in ("leader", "follower")
     ]
+    buses[0].set_leader_positions({motor_id: 2048 for motor_id in MOTOR_IDS})  # the operator holds the leader still
     try:
         summary = run_demo(DemoConfig(
             out_dir=tmp_path / "out", episodes=1, episode_s=3.0, deploy_s=3.0,

@@ -126,6 +126,9 @@ class _Demo:
             ("mujoco_twin", "cameras", ("wrist",)),
             ("recorder", "cameras", (f"wrist={SIM_WRIST_TOPIC}",)),
             ("recorder", "fps", RECORD_FPS),
+            # Between the phases the follower holds its pose: released, a real arm would drop, and
+            # the deploy graph's follower would start (and the replay refuse to jump) from wherever it fell.
+            ("follower", "torque_off_on_shutdown", False),
             ("recorder", "hdf5_path", str(self.hdf5_path)),
             ("recorder", "lerobot_root", str(self.lerobot_root)),
             ("recorder", "keyboard", False),
@@ -147,7 +150,7 @@ class _Demo:
             for index in range(1, self.config.episodes + 1):
                 self._record_one(index)
             self.monitor.call("teleop/engage", False)
-        self.say(f"  saved: {self.hdf5_path} and {self.lerobot_root}")
+        self.say(f"  saved: {self.hdf5_path} and {self.lerobot_root}; the follower holds its pose for the deploy graph")
 
     def _record_one(self, index: int) -> None:
         name = f"{report.EPISODE_PREFIX}{index}/{self.config.episodes}"
@@ -183,16 +186,29 @@ class _Demo:
         try:
             with self._running(report.DEPLOY, self._deploy_graph(server.port, episode.fps)):
                 started = len(self.trace.twin)
-                self._wait_for(lambda: self.trace.diagnostics.get("inference") and len(self.trace.twin) > started,
-                               "the inference node and the twin", STARTUP_TIMEOUT_S)
+                self._wait_for(lambda: self._policy_inputs_seen() and len(self.trace.twin) > started,
+                               "the twin, and its camera images at the inference node", STARTUP_TIMEOUT_S)
                 start = time.time()
                 self.say(f"  policy/run: {self.monitor.call_until_accepted('policy/run', True)}")
                 self._show_progress(report.DEPLOY, duration)
                 self.monitor.call("policy/run", False)
+                self._explain_refusals()
                 self.trace.phases.append(Phase(report.DEPLOY, start, time.time()))
         finally:
             server.stop()
             thread.join(10.0)
+
+    def _explain_refusals(self) -> None:
+        """Say why the follower did not move when every chunk was refused for starting too far away."""
+        counters = report.counters(self.trace.diagnostics.get("inference", {}), ("chunks_accepted", "rejected_jump"))
+        if counters.get("rejected_jump_from_current") and not counters.get("chunks_accepted"):
+            self.say("  every chunk was refused: the replayed demo starts too far from where the follower is "
+                     "(inference max_start_jump_rad); start and end each demo at the same rest pose")
+
+    def _policy_inputs_seen(self) -> bool:
+        """The inference node has reported a frame of every camera (its /diagnostics lists their ages)."""
+        reported = self.trace.diagnostics.get("inference", {})
+        return all(f"camera_{entry.partition('=')[0]}_age_s" in reported for entry in SIM_CAMERAS)
 
     def _deploy_graph(self, port: int, fps: float) -> Graph:
         args = DeployArgs(
@@ -260,7 +276,7 @@ class _Demo:
                              process_environment=_node_environment()) as runner:
                 self._runner = runner
                 yield runner
-                self.say("  stopping the graph (the follower releases torque)")
+                self.say(f"  stopping the {name} graph")
         finally:
             self.trace.close_graph(name)
 
