@@ -8,8 +8,8 @@ backend on a loopback port, runs the deploy graph (follower, inference node) wit
 again, and lets the policy drive the follower. A monitor node records every topic; at the end
 the summary is printed and the report written to a new folder of its own.
 
-Emulated arms are BusEmulators the demo starts itself, so they outlive the phases' graphs (the
-follower stays where teleop left it). Both graphs share the demo's ROS context and domain.
+Emulated arms are BusEmulators the demo starts itself (arms.py), so they outlive the phases'
+graphs. Both graphs share the demo's ROS context and domain.
 """
 from __future__ import annotations
 
@@ -17,11 +17,9 @@ import contextlib
 import datetime
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -30,6 +28,7 @@ from rclpy.context import Context
 
 from so101_bringup.arguments import DeployArgs, TwinArgs
 from so101_bringup.demo import operator, plots, report
+from so101_bringup.demo.arms import Arms, goals_outside_range, open_arms
 from so101_bringup.demo.config import DEMO_DOMAIN_ID, DemoConfig
 from so101_bringup.demo.monitor import DemoMonitor
 from so101_bringup.demo.summary import DemoSummary, print_summary, summarize
@@ -40,7 +39,6 @@ from so101_bringup.param_files import effective_parameters
 from so101_bringup.runner import GraphRunError, GraphRunner
 from so101_bringup.share import config_path
 from so101_calibration import ArmRole, read_calibration_file
-from so101_hardware.emulator import BusEmulator, EmulatorConfig
 from so101_policy import PolicyServer, Protocol, ServerConfig
 from so101_policy.backends.replay import ReplayPolicy
 from so101_policy.data_config import default_data_config
@@ -74,26 +72,12 @@ SIM_CAMERAS = ("front=/sim/cameras/front/image_raw", f"wrist={SIM_WRIST_TOPIC}")
 # dropped most 5 fps steps. The deploy graph renders both (the policy's observation needs both).
 
 
-@dataclass(frozen=True)
-class Arms:
-    """Where the arms are: real ports, or the links of the demo's own emulated buses."""
-
-    leader_port: str
-    follower_port: str
-    leader_calibration: str | None
-    follower_calibration: str | None
-    leader_id: str | None
-    follower_id: str | None
-    leader_bus: BusEmulator | None = None
-    follower_bus: BusEmulator | None = None
-
-
 def run_demo(config: DemoConfig, say: Say = print) -> DemoSummary:
     run_dir = _new_run_dir(config.out_dir)
     say(f"so101 demo: {'emulated arms' if config.emulated else 'real arms'}; writing to {run_dir}")
     domain_id = config.domain_id if config.domain_id is not None else (DEMO_DOMAIN_ID if config.emulated else None)
     with contextlib.ExitStack() as stack:
-        arms = stack.enter_context(_arms(config, say))
+        arms = stack.enter_context(open_arms(config, say))
         context = Context()
         context.init(args=[], domain_id=domain_id)
         stack.callback(context.try_shutdown)
@@ -240,7 +224,7 @@ class _Demo:
     def finish(self) -> DemoSummary:
         summary = summarize(self.trace, self.config.emulated, self.monitor.malformed)
         if self.arms.follower_bus is not None:
-            summary.goals_checked, summary.goals_outside_limits = _goals_outside_range(self.arms)
+            summary.goals_checked, summary.goals_outside_limits = goals_outside_range(self.arms)
         summary.demos_saved = _demos_saved(self.hdf5_path, self.lerobot_root)
         latencies = {
             "leader read → teleop command": report.leader_to_command(self.trace, report.episodes(self.trace)),
@@ -314,39 +298,6 @@ class _Demo:
         clamps = sum(report.counters(follower_diag, ("safety_clamped", "safety_rejected")).values())
         parts.append(f"safety clamps {clamps}")
         return "  ".join(parts)
-
-
-@contextlib.contextmanager
-def _arms(config: DemoConfig, say: Say) -> Iterator[Arms]:
-    if not config.emulated:
-        yield Arms(config.leader_port, config.follower_port, config.leader_calibration, config.follower_calibration,
-                   config.leader_id, config.follower_id)
-        return
-    calibrations = {role: config_path("calibration") / f"emulated_{role}.json" for role in ("leader", "follower")}
-    with tempfile.TemporaryDirectory(prefix="so101-demo-") as links, contextlib.ExitStack() as stack:
-        buses = {
-            role: stack.enter_context(BusEmulator(EmulatorConfig(
-                role=role, link=str(Path(links) / f"so101_{role}"), calibration=str(calibrations[role]),
-                uart_timing=config.uart_timing, seed=config.seed,
-            )))
-            for role in ("leader", "follower")
-        }
-        home = operator.leader_script(read_calibration_file(calibrations["leader"]), (operator.HOME,))
-        buses["leader"].play_leader_script(home, loop=False)  # the operator's hand rests at home
-        say(f"  emulated leader bus on {buses['leader'].port}, follower bus on {buses['follower'].port} "
-            f"(STS3215 servos at 1 Mbps{', UART timing' if config.uart_timing else ''})")
-        yield Arms(str(buses["leader"].port), str(buses["follower"].port), str(calibrations["leader"]),
-                   str(calibrations["follower"]), None, None, buses["leader"], buses["follower"])
-
-
-def _goals_outside_range(arms: Arms) -> tuple[int, int]:
-    """The emulated follower's record: Goal_Position writes, and those outside the calibrated range."""
-    calibration = read_calibration_file(arms.follower_calibration)
-    low = dict(zip(calibration.column("id"), calibration.column("range_min")))
-    high = dict(zip(calibration.column("id"), calibration.column("range_max")))
-    goals = arms.follower_bus.goal_log
-    outside = sum(1 for g in goals if not low[g.motor_id] <= g.requested_ticks <= high[g.motor_id])
-    return len(goals), outside
 
 
 def _node_environment() -> dict[str, str]:
