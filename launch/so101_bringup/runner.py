@@ -95,7 +95,7 @@ class GraphRunner:
         if context is not None and domain_id is not None:
             raise ValueError("pass domain_id or a context, not both: a context already has its domain")
         self.graph = graph
-        self._in_process = {graph.node(name).fqn for name in processes}  # KeyError names an unknown node
+        self._as_processes = {graph.node(name).fqn for name in processes}  # KeyError names an unknown node
         self._process_environment = dict(process_environment or {})
         self._domain_id = domain_id
         self._own_context = context is None
@@ -124,7 +124,7 @@ class GraphRunner:
             for spec in self.graph.emulators:
                 self._emulators[str(spec.link)] = self._start_emulator(spec)
             for spec in self.graph.nodes:
-                if spec.fqn in self._in_process:
+                if spec.fqn in self._as_processes:
                     self._processes[spec.fqn] = NodeProcess(
                         spec, self.context.get_domain_id(), self._process_environment
                     )
@@ -238,9 +238,10 @@ class GraphRunner:
             except Exception:  # one node failing to stop must not keep the others (or the arm) running
                 _log.exception("node %s did not stop cleanly", fqn)
         self._nodes.clear()
-        for fqn, process in self._processes.items():
-            if process.stop() not in (0, None):
-                _log.warning("node process %s exited with %s", fqn, process.process.returncode)
+        for fqn, process in reversed(list(self._processes.items())):  # last started first, as the nodes above
+            code = process.stop()
+            if code != 0:
+                _log.warning("node process %s exited with %s", fqn, code)
         self._processes.clear()
         for emulator in reversed(list(self._emulators.values())):
             emulator.stop()

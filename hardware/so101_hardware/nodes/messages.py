@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from builtin_interfaces.msg import Time
+from builtin_interfaces.msg import Duration, Time
 from sensor_msgs.msg import JointState
 
 
@@ -17,7 +17,8 @@ def stamp_from_seconds(seconds: float) -> Time:
     return Time(sec=whole, nanosec=int(round((seconds - whole) * 1e9)) % 1_000_000_000)
 
 
-def seconds_from_stamp(stamp: Time) -> float:
+def seconds_from_stamp(stamp: Time | Duration) -> float:
+    """A stamp (or a Duration: the same sec/nanosec fields) as float seconds."""
     return stamp.sec + stamp.nanosec * 1e-9
 
 

@@ -5,6 +5,7 @@ counts, span and boundary positions); save() writes it. Times are seconds since 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +13,7 @@ import numpy as np
 
 matplotlib.use("Agg")  # before pyplot: a headless robot PC or CI has no display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from so101_bringup.demo import report  # noqa: E402
@@ -43,22 +45,15 @@ def trajectories_figure(trace: Trace) -> Figure:
     """Leader, follower and twin per joint over the whole run; demos and deploy shaded, chunk
     boundaries (when each chunk's first action was due) as dotted lines."""
     t0 = run_start(trace)
-    figure, axes = plt.subplots(len(JOINT_NAMES), 1, sharex=True, figsize=(12, 13), dpi=DPI)
-    boundaries = report.chunk_boundaries(trace) - t0
-    for joint, (name, ax) in enumerate(zip(JOINT_NAMES, axes)):
+
+    def draw(ax, joint: int) -> None:
         for arm, color in ARMS:
             stamps, values = broken_at_gaps(*getattr(trace, arm).arrays()[::2])
             ax.plot(stamps - t0, values[:, joint], color=color, linewidth=1.0, label=arm)
         _shade_phases(ax, trace, t0)
-        for boundary in boundaries:
-            ax.axvline(boundary, color="grey", linestyle=":", linewidth=0.6)
-        ax.set_ylabel(f"{name}\n(rad)")
-        ax.grid(alpha=0.3)
-    axes[0].legend(loc="upper right", ncol=3)
-    axes[0].set_title("Joint positions: leader, follower and MuJoCo twin (green: recorded demos, blue: policy replay)")
-    axes[-1].set_xlabel("time since start (s)")
-    figure.tight_layout()
-    return figure
+
+    title = "Joint positions: leader, follower and MuJoCo twin (green: recorded demos, blue: policy replay)"
+    return _per_joint_figure(trace, t0, title, draw)
 
 
 def latency_figure(latencies: dict[str, report.Latency]) -> Figure:
@@ -86,30 +81,41 @@ def deploy_figure(trace: Trace) -> Figure:
     follower, with the chunk boundaries."""
     deploy = trace.phase(report.DEPLOY)
     t0 = run_start(trace)
-    figure, axes = plt.subplots(len(JOINT_NAMES), 1, sharex=True, figsize=(12, 13), dpi=DPI)
-    boundaries = report.chunk_boundaries(trace) - t0
-    for joint, (name, ax) in enumerate(zip(JOINT_NAMES, axes)):
+
+    def draw(ax, joint: int) -> None:
         for index, chunk in enumerate(trace.chunks):
             ax.plot(chunk.times - t0, chunk.positions[:, joint], color="tab:red", alpha=0.3, linewidth=4,
                     label="predicted chunks" if index == 0 else None)
         _plot_within(ax, trace.commands, joint, deploy, t0, "policy commands", "black")
         _plot_within(ax, trace.follower, joint, deploy, t0, "follower", "tab:orange")
-        for boundary in boundaries:
-            ax.axvline(boundary, color="grey", linestyle=":", linewidth=0.6)
-        ax.set_ylabel(f"{name}\n(rad)")
         ax.set_xlim(deploy.start - t0, deploy.end - t0)
-        ax.grid(alpha=0.3)
-    axes[0].legend(loc="upper right", ncol=3)
-    axes[0].set_title("Policy replay: predicted chunks, commands and the follower (dotted: chunk boundaries)")
-    axes[-1].set_xlabel("time since start (s)")
-    figure.tight_layout()
-    return figure
+
+    title = "Policy replay: predicted chunks, commands and the follower (dotted: chunk boundaries)"
+    return _per_joint_figure(trace, t0, title, draw)
 
 
 def save(figure: Figure, path: Path) -> Path:
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+def _per_joint_figure(trace: Trace, t0: float, title: str, draw: Callable[[Axes, int], None]) -> Figure:
+    """One axis per joint, sharing time: `draw(ax, joint)` draws the joint's lines, then the chunk
+    boundaries are added as dotted lines; legend on the first axis."""
+    figure, axes = plt.subplots(len(JOINT_NAMES), 1, sharex=True, figsize=(12, 13), dpi=DPI)
+    boundaries = report.chunk_boundaries(trace) - t0
+    for joint, (name, ax) in enumerate(zip(JOINT_NAMES, axes)):
+        draw(ax, joint)
+        for boundary in boundaries:
+            ax.axvline(boundary, color="grey", linestyle=":", linewidth=0.6)
+        ax.set_ylabel(f"{name}\n(rad)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="upper right", ncol=3)
+    axes[0].set_title(title)
+    axes[-1].set_xlabel("time since start (s)")
+    figure.tight_layout()
+    return figure
 
 
 def _plot_within(ax, series: Series, joint: int, phase, t0: float, label: str, color: str) -> None:

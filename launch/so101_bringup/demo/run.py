@@ -17,7 +17,6 @@ import contextlib
 import datetime
 import json
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -118,8 +117,12 @@ class _Demo:
             ("recorder", "keyboard", False),
             ("recorder", "instruction", config.instruction),
         ])
-        self._stop = threading.Event()
         self._runner: GraphRunner | None = None
+        """The graph running now (None between the graphs), whose node processes _check_nodes watches."""
+        self._script = (
+            operator.leader_script(read_calibration_file(arms.leader_calibration)) if arms.leader_bus else None
+        )
+        """The scripted operator's waypoints for the emulated leader (the same for every demo)."""
 
     # --- phase 1 -------------------------------------------------------------------------------
 
@@ -140,9 +143,8 @@ class _Demo:
         name = f"{report.EPISODE_PREFIX}{index}/{self.config.episodes}"
         self.monitor.call_until_accepted("recorder/start", timeout_s=STARTUP_TIMEOUT_S)
         start = time.time()
-        if self.arms.leader_bus is not None:
-            calibration = read_calibration_file(self.arms.leader_calibration)
-            self.arms.leader_bus.play_leader_script(operator.leader_script(calibration), loop=False)
+        if self._script is not None:
+            self.arms.leader_bus.play_leader_script(self._script, loop=False)
             duration = operator.script_duration_s() + RECORD_TAIL_S
             self.say(f"  {name}: the scripted operator does the pick-and-place ({duration:.1f} s)")
         else:
@@ -208,8 +210,8 @@ class _Demo:
             ("inference", "action_hz", float(fps)),  # the replayed dataset's rate
             ("inference", "units", JointUnits.DEGREES.value),
             ("inference", "max_observation_age_s", 1.0),  # the software-rendered front camera: 2-8 fps
-            # The validator's step bound is per action: 20° suits 30 fps checkpoints; a 5 fps demo
-            # moves up to ~0.4 rad between frames (more across a dropped step). The follower's
+            # The validator's step bound is per action: 20° suits 30 fps checkpoints; a 4 fps demo
+            # moves up to ~0.5 rad between frames (more across a dropped step). The follower's
             # velocity limit still bounds the motion.
             ("inference", "max_step_rad", 1.0),
         ])
@@ -248,7 +250,7 @@ class _Demo:
     # --- helpers -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _running(self, name: str, graph: Graph) -> Iterator[GraphRunner]:
+    def _running(self, name: str, graph: Graph) -> Iterator[None]:
         nodes = ", ".join(node.name for node in graph.nodes)
         self.say(f"  starting {nodes}")
         try:
@@ -259,9 +261,10 @@ class _Demo:
             with GraphRunner(graph, context=self.context, processes=every_node,
                              process_environment=_node_environment()) as runner:
                 self._runner = runner
-                yield runner
+                yield
                 self.say(f"  stopping the {name} graph")
         finally:
+            self._runner = None
             self.trace.close_graph(name)
 
     def _wait_for(self, condition: Callable[[], object], what: str, timeout_s: float) -> None:
@@ -270,11 +273,11 @@ class _Demo:
             self._check_nodes()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no {what} after {timeout_s:.0f} s")
-            self._stop.wait(0.05)  # polling a condition the monitor's thread fills
+            time.sleep(0.05)  # polling a condition the monitor's thread fills
 
     def _check_nodes(self) -> None:
         """GraphRunError as soon as a node process has exited (its own log says why)."""
-        exited = self._runner.exited_processes() if self._runner else {}
+        exited = self._runner.exited_processes() if self._runner is not None else {}
         if exited:
             raise GraphRunError(f"node(s) stopped while the demo ran: {exited} (exit codes; their log lines above)")
 
@@ -282,7 +285,7 @@ class _Demo:
         """Let `duration_s` pass, printing one status line every PROGRESS_PERIOD_S."""
         start = time.monotonic()
         while (elapsed := time.monotonic() - start) < duration_s:
-            self._stop.wait(min(PROGRESS_PERIOD_S, duration_s - elapsed))
+            time.sleep(min(PROGRESS_PERIOD_S, duration_s - elapsed))  # the demo's own pace, not a sync
             self._check_nodes()
             self.say(f"    [{name} {min(time.monotonic() - start, duration_s):4.1f}/{duration_s:.1f} s] {self._status()}")
 

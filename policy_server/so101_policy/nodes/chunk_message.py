@@ -37,11 +37,10 @@ def chunk_message(
     msg.header.stamp = stamp_from_seconds(observation_time)
     msg.joint_names = list(names)
     for due, row in zip(times, positions):
-        offset = float(due - observation_time)
-        whole = int(offset)
+        offset = stamp_from_seconds(float(due - observation_time))  # the same sec/nanosec split
         point = JointTrajectoryPoint()
         point.positions = [float(v) for v in row]
-        point.time_from_start = Duration(sec=whole, nanosec=int(round((offset - whole) * 1e9)) % 1_000_000_000)
+        point.time_from_start = Duration(sec=offset.sec, nanosec=offset.nanosec)
         msg.points.append(point)
     return msg
 
@@ -57,7 +56,7 @@ def read_chunk_message(msg: JointTrajectory, names: Sequence[str]) -> ChunkMessa
     if any(len(point.positions) != len(msg.joint_names) for point in msg.points):
         raise MalformedJointState("a chunk point's positions do not match its joint names")
     start = seconds_from_stamp(msg.header.stamp)
-    times = np.array([start + p.time_from_start.sec + p.time_from_start.nanosec * 1e-9 for p in msg.points])
+    times = np.array([start + seconds_from_stamp(p.time_from_start) for p in msg.points])
     columns = [index[name] for name in names]
     positions = np.array([[p.positions[c] for c in columns] for p in msg.points], dtype=float)
     return ChunkMessage(start, times, positions)
