@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 import time
 from dataclasses import dataclass
 
@@ -102,8 +101,7 @@ class Rig:
 
     def __init__(self, latency_s: float):
         self.server = PolicyServer(ReferencePolicy(latency_s), ServerConfig(protocol=PROTOCOL, port=0))
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = self.server.serve_in_thread("bench-policy-server")
         self.client = PolicyClient("127.0.0.1", self.server.port, protocol=PROTOCOL, timeout_s=5.0)
         config, units = default_data_config(PROTOCOL), PolicyUnits(JointUnits.RADIANS)
         self.builder = ObservationBuilder(config, PROTOCOL, units)

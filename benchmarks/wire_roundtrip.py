@@ -82,8 +82,7 @@ class OursLoop:
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
         self.server = PolicyServer(ZeroComputePolicy(protocol), ServerConfig(protocol=protocol, port=0))
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = self.server.serve_in_thread("bench-policy-server")
         self.client = PolicyClient("127.0.0.1", self.server.port, protocol=protocol, timeout_s=10)
         self.observation = observation_for(protocol)
 
