@@ -1,4 +1,4 @@
-"""Processes for benchmarks: the bus emulator CLI in its own process, and stopping node processes.
+"""Processes for benchmarks: the bus emulator CLI in its own process, stopping processes, local discovery.
 
 A separate process keeps the emulator's CPU time out of the measured process's CPU time, and
 its serving thread off the measured interpreter's GIL, as a real bus would be.
@@ -13,6 +13,9 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
+
+LOCAL_DISCOVERY = {"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
+"""The environment that keeps a benchmark's ROS discovery on this machine (node processes get it too)."""
 
 
 def stop_processes(processes: Iterable[subprocess.Popen], timeout_s: float = 20.0) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from _emulator_process import emulator_process  # noqa: E402
 
-from so101_hardware import protocol  # noqa: E402
+from so101_hardware import sts_protocol  # noqa: E402
 from so101_hardware.bus import BusConfig, FeetechBus  # noqa: E402
 from so101_hardware.control_table import register  # noqa: E402
 
@@ -54,9 +54,9 @@ class LoopResult:
 
 
 def wire_floor_s() -> float:
-    request = len(protocol.sync_read(POSITION.address, POSITION.size, IDS))
-    replies = len(IDS) * protocol.status_length(POSITION.size)
-    write = len(protocol.sync_write(GOAL.address, GOAL.size, {i: b"\x00\x08" for i in IDS}))
+    request = len(sts_protocol.sync_read(POSITION.address, POSITION.size, IDS))
+    replies = len(IDS) * sts_protocol.status_length(POSITION.size)
+    write = len(sts_protocol.sync_write(GOAL.address, GOAL.size, {i: b"\x00\x08" for i in IDS}))
     return (request + replies + write) * 10 / BAUD
 
 

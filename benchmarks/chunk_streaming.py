@@ -7,7 +7,7 @@ offset by per-chunk noise (a policy's chunk-to-chunk variance). Measured the sam
 latency, in the same run:
   - ours: StreamingDriver + ChunkScheduler (crossfade by default): requests run off the
     control thread, chunks aligned to their observation time and blended;
-  - the synchronous reference of the upstream SO-100 clients (gr00t-wire.md §9): observe,
+  - the synchronous reference of the upstream SO-100 clients (docs/reference/gr00t-wire.md §9): observe,
     block on get_action, execute 8 of the 16 actions at 30 Hz, repeat.
 Per run: the share of control ticks with a planned action (goal: 100 % at 150 ms) and the
 largest step between consecutive commanded targets of any joint (the jumps at chunk
@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from so101_calibration import JointLimits
 
+from so101_calibration import JointLimits
 from so101_policy import (
     ActionDecoder,
     JointUnits,

@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,6 +34,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _emulator_process import LOCAL_DISCOVERY  # noqa: E402
 
 FPS = 30
 JOINT_RATE_HZ = 100.0
@@ -112,28 +113,32 @@ def writer_capacity(frames: dict[str, list[np.ndarray]], steps: int, out: Path) 
 class Rig:
     """This process's side: the follower's and the cameras' topics, a probe for diagnostics and services."""
 
-    def __init__(self, domain_id: int, frames: dict[str, list[np.ndarray]]):
-        import rclpy
-        from diagnostic_msgs.msg import DiagnosticArray
-        from rclpy.context import Context
+    def __init__(self, context, frames: dict[str, list[np.ndarray]]):
         from rclpy.executors import SingleThreadedExecutor
-        from sensor_msgs.msg import Image, JointState
+        from rclpy.node import Node
 
-        from so101_hardware.nodes.qos import SENSOR_QOS, STATE_QOS
+        from so101_calibration.interface_contract import (
+            CAMERA_IMAGE,
+            DIAGNOSTICS,
+            FOLLOWER_JOINT_COMMANDS,
+            FOLLOWER_JOINT_STATES,
+            RECORDER_START,
+            RECORDER_STOP,
+        )
+        from so101_hardware.ros.endpoints import client, publisher, subscription
 
-        self.context = Context()
-        rclpy.init(context=self.context, domain_id=domain_id)
-        self.node = rclpy.create_node("record_rig", context=self.context)
-        self.states = self.node.create_publisher(JointState, "follower/joint_states", STATE_QOS)
-        self.commands = self.node.create_publisher(JointState, "follower/joint_commands", STATE_QOS)
-        self.images = {c: self.node.create_publisher(Image, f"cameras/{c}/image_raw", SENSOR_QOS) for c in CAMERAS}
+        self.node = Node("record_rig", context=context)
+        self.states = publisher(self.node, FOLLOWER_JOINT_STATES)
+        self.commands = publisher(self.node, FOLLOWER_JOINT_COMMANDS)
+        self.images = {c: publisher(self.node, CAMERA_IMAGE, name=CAMERA_IMAGE.format(name=c)) for c in CAMERAS}
         self.frames = frames
         self.published = {camera: 0 for camera in CAMERAS}
         self.recorder_report: dict[str, str] = {}
-        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
+        subscription(self.node, DIAGNOSTICS, self._on_diagnostics)
+        self.clients = {service: client(self.node, service) for service in (RECORDER_START, RECORDER_STOP)}
         self.reports = 0
         self.max_backlog = 0
-        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.node)
         self._stop = threading.Event()
         self._publishers = [threading.Thread(target=self._publish_joints, daemon=True),
@@ -177,7 +182,7 @@ class Rig:
 
     def _publish_joints(self) -> None:
         from so101_calibration import JOINT_NAMES
-        from so101_hardware.nodes.messages import joint_state
+        from so101_hardware.ros.joint_states import joint_state
 
         for k, stamp in self._ticks(JOINT_RATE_HZ, self._stop):
             pose = 0.3 * np.sin(2 * np.pi * 0.2 * k / JOINT_RATE_HZ + np.arange(6))
@@ -185,24 +190,22 @@ class Rig:
             self.commands.publish(joint_state(JOINT_NAMES, pose, stamp))
 
     def _publish_frames(self) -> None:
-        from so101_hardware.cameras import Frame
-        from so101_hardware.nodes.camera_node import image_message
+        from so101_hardware.ros.images import image_message
 
         for k, stamp in self._ticks(FPS, self._stop):
             for camera, publisher in self.images.items():
-                frame = Frame(self.frames[camera][k % VARIANTS], k, time.monotonic(), stamp)
-                publisher.publish(image_message(frame, f"{camera}_camera"))
+                publisher.publish(image_message(self.frames[camera][k % VARIANTS], stamp, f"{camera}_camera"))
                 self.published[camera] += 1
 
-    def call(self, service_type, name: str, request):
-        client = self.node.create_client(service_type, name)
-        if not client.wait_for_service(timeout_sec=START_TIMEOUT_S):
-            raise RuntimeError(f"no {name} service")
-        future = client.call_async(request)
+    def call(self, service, request):
+        service_client = self.clients[service]
+        if not service_client.wait_for_service(timeout_sec=START_TIMEOUT_S):
+            raise RuntimeError(f"no {service.name} service")
+        future = service_client.call_async(request)
         deadline = time.monotonic() + 600
         while not future.done():  # the executor thread completes it
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not answer")
+                raise RuntimeError(f"{service.name} did not answer")
             time.sleep(0.01)
         return future.result()
 
@@ -211,46 +214,45 @@ class Rig:
         self.executor.shutdown()
         self._spinner.join(timeout=5)
         self.node.destroy_node()
-        self.context.try_shutdown()
 
 
 def live_recording(frames: dict[str, list[np.ndarray]], seconds: float, domain_id: int, out: Path) -> dict[str, object]:
+    """The recorder node in its own process (run by the graph runner, as `ros2 launch` runs it), fed by this one."""
     from std_srvs.srv import SetBool, Trigger
 
+    from so101_bringup.catalog import SIM_BRIDGE
+    from so101_bringup.graph_spec import Graph, NodeSpec
+    from so101_bringup.runner import GraphRunner
     from so101_bringup.share import config_path
+    from so101_calibration.interface_contract import RECORDER_START, RECORDER_STOP
 
     hdf5_path, lerobot_root = out / "demos.hdf5", out / "lerobot"
-    parameters = {"hdf5_path": hdf5_path, "lerobot_root": lerobot_root, "instruction": "benchmark",
-                  "arm_id": "emulated_follower", "calibration": config_path("calibration"), "keyboard": "false"}
-    command = [sys.executable, "-m", "so101_sim_bridge.nodes.recorder_node", "--ros-args"]
-    command += [arg for name, value in parameters.items() for arg in ("-p", f"{name}:={value}")]
-    env = {**os.environ, "ROS_DOMAIN_ID": str(domain_id), "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
-    recorder = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    rig = Rig(domain_id, frames)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:  # the recorder refuses to start until every input arrives
-            started = rig.call(Trigger, "/recorder/start", Trigger.Request())
-            if started.success:
-                break
-            if time.monotonic() > deadline or recorder.poll() is not None:
-                raise RuntimeError(f"the recorder did not start: {started.message}")
-            time.sleep(0.2)
-        rig.max_backlog = 0
-        time.sleep(seconds)  # the episode
-        rig.stop_publishing()  # while stop runs, the recorder takes no frames: they would count as lost
-        stop_started = time.perf_counter()
-        stopped = rig.call(SetBool, "/recorder/stop", SetBool.Request(data=True))
-        stop_s = time.perf_counter() - stop_started
-        report = rig.next_report()  # after the stop and the last frame: the totals
-        peak_mb = peak_memory_mb(recorder.pid)
-    finally:
-        rig.close()
-        recorder.send_signal(signal.SIGINT)  # closes the writers: LeRobot metadata
+    parameters = {"hdf5_path": str(hdf5_path), "lerobot_root": str(lerobot_root), "instruction": "benchmark",
+                  "arm_id": "emulated_follower", "calibration": str(config_path("calibration")), "keyboard": False}
+    graph = Graph((NodeSpec(SIM_BRIDGE, "recorder_node", "recorder", parameters=parameters),))
+    runner = GraphRunner(graph, domain_id=domain_id, processes=["recorder"], process_environment=LOCAL_DISCOVERY)
+    with runner as running:
+        rig = Rig(running.context, frames)
         try:
-            recorder.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            recorder.kill()
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while True:  # the recorder refuses to start until every input arrives
+                started = rig.call(RECORDER_START, Trigger.Request())
+                if started.success:
+                    break
+                if time.monotonic() > deadline or running.exited_processes():
+                    raise RuntimeError(f"the recorder did not start: {started.message}")
+                time.sleep(0.2)
+            rig.max_backlog = 0
+            time.sleep(seconds)  # the episode
+            rig.stop_publishing()  # while stop runs, the recorder takes no frames: they would count as lost
+            stop_started = time.perf_counter()
+            stopped = rig.call(RECORDER_STOP, SetBool.Request(data=True))
+            stop_s = time.perf_counter() - stop_started
+            report = rig.next_report()  # after the stop and the last frame: the totals
+            peak_mb = peak_memory_mb(running.process_id("recorder"))
+        finally:
+            rig.close()
+    # leaving the runner stopped the recorder with SIGINT, which closes its writers (the LeRobot metadata)
     if not stopped.success:
         raise RuntimeError(f"stop failed: {stopped.message}")
     steps = int(report["steps"])

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _emulator_process import stop_processes  # noqa: E402
+from _emulator_process import LOCAL_DISCOVERY  # noqa: E402
 
 from so101_bringup.share import config_path
 from so101_calibration import ArmRole, UnitConverter, read_calibration_file
@@ -126,71 +124,61 @@ def direct_loop(seconds: float, rate_hz: float) -> Result:
 
 
 def ros_pipeline(seconds: float, rate_hz: float, domain_id: int) -> Result:
-    """leader_node → teleop_node → follower_node, each its own process, against the same buses."""
-    import rclpy
-    from rclpy.context import Context
+    """The teleop graph's leader, teleop and follower nodes, each its own process, run by the graph runner
+    as `ros2 launch` runs them; the emulated buses stay in this process (the ground truth)."""
     from rclpy.executors import SingleThreadedExecutor
-    from sensor_msgs.msg import JointState
+    from rclpy.node import Node
 
-    from so101_hardware.nodes.messages import seconds_from_stamp
-    from so101_hardware.nodes.qos import STATE_QOS
+    from so101_bringup.arguments import TeleopArgs
+    from so101_bringup.launch_graphs import teleop_graph
+    from so101_bringup.runner import GraphRunner
+    from so101_calibration.interface_contract import FOLLOWER_JOINT_STATES, LEADER_JOINT_STATES
+    from so101_hardware.ros.endpoints import subscription
+    from so101_hardware.ros.stamps import seconds_from_stamp
 
-    env = {**os.environ, "ROS_DOMAIN_ID": str(domain_id), "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
     leader_units = UnitConverter(read_calibration_file(LEADER_CAL), use_degrees=True)
     with tempfile.TemporaryDirectory(prefix="so101-bench-") as tmp:
-        leader_emu, follower_emu = emulators(Path(tmp))
-        arms = {
-            "leader_node": ["-p", f"port:={leader_emu.port}", "-p", f"calibration:={LEADER_CAL}", "-p", "arm_id:=emulated_leader"],
-            "follower_node": ["-p", f"port:={follower_emu.port}", "-p", f"calibration:={FOLLOWER_CAL}", "-p", "arm_id:=emulated_follower"],
-            "teleop_node": ["-p", "engage_on_start:=true", "-p", "engage_min_duration_s:=0.2"],
-        }
-        processes = [
-            subprocess.Popen(
-                [sys.executable, "-m", f"so101_hardware.nodes.{exe}", "--ros-args", "-p", f"rate_hz:={rate_hz}", *args],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            )
-            for exe, args in arms.items()
-        ]
-        context = Context()
-        rclpy.init(context=context, domain_id=domain_id)
-        probe = rclpy.create_node("latency_probe", context=context)
-        leader_msgs: list[tuple[float, float]] = []  # (stamp wall, shoulder_pan rad)
-        follower_count = [0]
-        probe.create_subscription(
-            JointState, "leader/joint_states",
-            lambda m: leader_msgs.append((seconds_from_stamp(m.header.stamp), m.position[0])), STATE_QOS,
-        )
-        probe.create_subscription(JointState, "follower/joint_states", lambda m: follower_count.__setitem__(0, follower_count[0] + 1), STATE_QOS)
-        executor = SingleThreadedExecutor(context=context)
-        executor.add_node(probe)
-        spinner = threading.Thread(target=executor.spin, daemon=True)
-        stop, marks = threading.Event(), []
-        stepper = threading.Thread(target=staircase, args=(leader_emu, stop, marks), daemon=True)
-        try:
-            spinner.start()
-            deadline = time.monotonic() + 30
-            while follower_count[0] < 50 or len(leader_msgs) < 50:  # nodes are other processes: poll
-                if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-                    errors = "".join(p.stderr.read() for p in processes if p.poll() is not None)
-                    raise RuntimeError(f"the teleop nodes did not come up: {errors}")
-                time.sleep(0.05)
-            time.sleep(1.0)  # let teleop finish its engage ramp before measuring
-            first_leader, first_follower = len(leader_msgs), follower_count[0]
-            stepper.start()
-            start = time.monotonic()
-            time.sleep(seconds)  # the measurement window
-            elapsed = time.monotonic() - start
-            leader_rate = (len(leader_msgs) - first_leader) / elapsed
-            follower_rate = (follower_count[0] - first_follower) / elapsed
-        finally:
-            stop.set()
-            stop_processes(processes)
-            executor.shutdown()
-            probe.destroy_node()
-            context.try_shutdown()
+        args = TeleopArgs(emulate=True, emulator_dir=tmp, cameras=False,
+                          leader_rate_hz=rate_hz, follower_rate_hz=rate_hz)
+        graph = (teleop_graph(args).with_emulator("leader", initial_positions=REST)
+                 .with_emulator("follower", initial_positions=REST)
+                 .with_parameters([("teleop", "engage_on_start", True), ("teleop", "engage_min_duration_s", 0.2)]))
+        runner = GraphRunner(graph, domain_id=domain_id, processes=[node.name for node in graph.nodes],
+                             process_environment=LOCAL_DISCOVERY)
+        with runner as running:
+            leader_emu, follower_emu = running.emulator("leader"), running.emulator("follower")
+            leader_emu.set_leader_positions(REST)
+            probe = Node("latency_probe", context=running.context)
+            leader_msgs: list[tuple[float, float]] = []  # (stamp wall, shoulder_pan rad)
+            follower_count = [0]
+            subscription(probe, LEADER_JOINT_STATES,
+                         lambda m: leader_msgs.append((seconds_from_stamp(m.header.stamp), m.position[0])))
+            subscription(probe, FOLLOWER_JOINT_STATES, lambda m: follower_count.__setitem__(0, follower_count[0] + 1))
+            executor = SingleThreadedExecutor(context=running.context)
+            executor.add_node(probe)
+            spinner = threading.Thread(target=executor.spin, daemon=True)
+            stop, marks = threading.Event(), []
+            stepper = threading.Thread(target=staircase, args=(leader_emu, stop, marks), daemon=True)
+            try:
+                spinner.start()
+                deadline = time.monotonic() + 30
+                while follower_count[0] < 50 or len(leader_msgs) < 50:  # nodes are other processes: poll
+                    if time.monotonic() > deadline or running.exited_processes():
+                        raise RuntimeError(f"the teleop nodes did not come up: {running.exited_processes()}")
+                    time.sleep(0.05)
+                time.sleep(1.0)  # let teleop finish its engage ramp before measuring
+                first_leader, first_follower = len(leader_msgs), follower_count[0]
+                stepper.start()
+                start = time.monotonic()
+                time.sleep(seconds)  # the measurement window
+                elapsed = time.monotonic() - start
+                leader_rate = (len(leader_msgs) - first_leader) / elapsed
+                follower_rate = (follower_count[0] - first_follower) / elapsed
+            finally:
+                stop.set()
+                executor.shutdown()
+                probe.destroy_node()
             landings = goal_landings(follower_emu)
-            follower_emu.stop()
-            leader_emu.stop()
     wall_to_mono = time.time() - time.monotonic()
     reads: dict[int, float] = {}
     for stamp, radians in leader_msgs:

@@ -30,7 +30,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _emulator_process import stop_processes  # noqa: E402
+from _emulator_process import LOCAL_DISCOVERY, stop_processes  # noqa: E402
+
+from so101_bringup.catalog import SIM_BRIDGE
+from so101_bringup.graph_spec import Graph, NodeSpec
 
 RATE_HZ = 100.0
 WARMUP_S = 1.0
@@ -53,18 +56,15 @@ def echo_simulator() -> None:
     """--echo: answer every /isaac_joint_command at once with a state, same topics and QoS as the twin."""
     import rclpy
     from rclpy.executors import ExternalShutdownException
-    from sensor_msgs.msg import JointState
 
-    from so101_hardware.nodes.messages import joint_state
-    from so101_hardware.nodes.qos import STATE_QOS
+    from so101_calibration.interface_contract import SIM_JOINT_COMMAND, SIM_JOINT_STATES
+    from so101_hardware.ros.endpoints import publisher, subscription
+    from so101_hardware.ros.joint_states import joint_state
 
     rclpy.init()
     node = rclpy.create_node("echo_simulator")
-    states = node.create_publisher(JointState, "/isaac_joint_states", STATE_QOS)
-    node.create_subscription(
-        JointState, "/isaac_joint_command", lambda m: states.publish(joint_state(m.name, m.position, time.time())),
-        STATE_QOS,
-    )
+    states = publisher(node, SIM_JOINT_STATES)
+    subscription(node, SIM_JOINT_COMMAND, lambda m: states.publish(joint_state(m.name, m.position, time.time())))
     try:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
@@ -74,70 +74,81 @@ def echo_simulator() -> None:
         rclpy.try_shutdown()
 
 
-def measure(name: str, simulator: list[str], seconds: float, domain_id: int) -> Run:
-    """Start the simulator and the bridge, publish follower states at RATE_HZ, collect twin/lag."""
-    import rclpy
-    from rclpy.context import Context
+def measure(name: str, simulator: Graph | list[str], seconds: float, domain_id: int) -> Run:
+    """Start the simulator (a graph of stack nodes, or a command) and the bridge, publish follower states at
+    RATE_HZ, collect twin/lag. Stack nodes run as processes under the graph runner, as `ros2 launch` runs them."""
     from rclpy.executors import SingleThreadedExecutor
-    from rclpy.qos import QoSProfile, ReliabilityPolicy
-    from sensor_msgs.msg import JointState
-    from std_msgs.msg import Float64
+    from rclpy.node import Node
 
+    from so101_bringup.runner import GraphRunner
     from so101_calibration import JOINT_NAMES
-    from so101_hardware.nodes.messages import joint_state
-    from so101_hardware.nodes.qos import STATE_QOS
+    from so101_calibration.interface_contract import FOLLOWER_JOINT_STATES, TWIN_LAG, QosSpec
+    from so101_hardware.ros.endpoints import publisher, subscription
+    from so101_hardware.ros.joint_states import joint_state
 
-    env = {**os.environ, "ROS_DOMAIN_ID": str(domain_id), "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
-    bridge = [sys.executable, "-m", "so101_sim_bridge.nodes.twin_bridge_node"]
-    processes = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                 for command in (simulator, bridge)]
-    context = Context()
-    rclpy.init(context=context, domain_id=domain_id)
-    probe = rclpy.create_node("lag_probe", context=context)
-    follower = probe.create_publisher(JointState, "follower/joint_states", STATE_QOS)
+    graph = bridge_graph() + (simulator if isinstance(simulator, Graph) else Graph())
+    command = None if isinstance(simulator, Graph) else subprocess.Popen(
+        simulator, env={**os.environ, **LOCAL_DISCOVERY, "ROS_DOMAIN_ID": str(domain_id)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    runner = GraphRunner(graph, domain_id=domain_id, processes=[node.name for node in graph.nodes],
+                         process_environment=LOCAL_DISCOVERY)
     samples: list[tuple[float, float]] = []  # (arrival, lag)
-    keep_all = QoSProfile(depth=10_000, reliability=ReliabilityPolicy.RELIABLE)  # no sample lost to a slow probe
-    probe.create_subscription(Float64, "twin/lag", lambda m: samples.append((time.monotonic(), m.data)), keep_all)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(probe)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
     stop = threading.Event()
     sent = [0]
-
-    def publish_follower() -> None:
-        start, k = time.monotonic(), 0
-        while not stop.is_set():
-            pose = 0.3 * np.sin(2 * np.pi * 0.5 * k / RATE_HZ + np.arange(6))
-            follower.publish(joint_state(JOINT_NAMES, pose, time.time()))
-            sent[0] += 1
-            k += 1
-            delay = start + k / RATE_HZ - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-
-    publisher = threading.Thread(target=publish_follower, daemon=True)
-    spinner.start()
-    publisher.start()
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not samples:  # the nodes are other processes: poll until the chain answers
-            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-                errors = "".join(p.stderr.read() for p in processes if p.poll() is not None)
-                raise RuntimeError(f"{name}: the chain did not come up: {errors}")
-            time.sleep(0.05)
-        time.sleep(WARMUP_S)  # discovery settled, the twin's cameras rendering
-        begin, first_sent = time.monotonic(), sent[0]
-        time.sleep(seconds)  # the measurement window
-        end, last_sent = time.monotonic(), sent[0]
+        with runner as running:
+            probe = Node("lag_probe", context=running.context)
+            follower = publisher(probe, FOLLOWER_JOINT_STATES)
+            keep_all = QosSpec("reliable", 10_000)  # no sample lost to a slow probe
+            subscription(probe, TWIN_LAG, lambda m: samples.append((time.monotonic(), m.data)), qos=keep_all)
+            executor = SingleThreadedExecutor(context=running.context)
+            executor.add_node(probe)
+            spinner = threading.Thread(target=executor.spin, daemon=True)
+
+            def publish_follower() -> None:
+                start, k = time.monotonic(), 0
+                while not stop.is_set():
+                    pose = 0.3 * np.sin(2 * np.pi * 0.5 * k / RATE_HZ + np.arange(6))
+                    follower.publish(joint_state(JOINT_NAMES, pose, time.time()))
+                    sent[0] += 1
+                    k += 1
+                    delay = start + k / RATE_HZ - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+
+            publishing = threading.Thread(target=publish_follower, daemon=True)
+            spinner.start()
+            publishing.start()
+            try:
+                deadline = time.monotonic() + START_TIMEOUT_S
+                while not samples:  # the nodes are other processes: poll until the chain answers
+                    exited = running.exited_processes() or (command is not None and command.poll() is not None)
+                    if time.monotonic() > deadline or exited:
+                        raise RuntimeError(f"{name}: the chain did not come up (exited: {exited})")
+                    time.sleep(0.05)
+                time.sleep(WARMUP_S)  # discovery settled, the twin's cameras rendering
+                begin, first_sent = time.monotonic(), sent[0]
+                time.sleep(seconds)  # the measurement window
+                end, last_sent = time.monotonic(), sent[0]
+            finally:
+                stop.set()
+                publishing.join()
+                executor.shutdown()
+                probe.destroy_node()
     finally:
-        stop.set()
-        publisher.join()
-        stop_processes(processes)
-        executor.shutdown()
-        probe.destroy_node()
-        context.try_shutdown()
+        if command is not None:
+            stop_processes([command])
     lags = np.array([lag for arrival, lag in samples if begin <= arrival <= end])
     return Run(name, lags, (last_sent - first_sent) / (end - begin))
+
+
+def bridge_graph() -> Graph:
+    return Graph((NodeSpec(SIM_BRIDGE, "twin_bridge_node", "twin_bridge"),))
+
+
+def twin_graph(**parameters) -> Graph:
+    return Graph((NodeSpec(SIM_BRIDGE, "mujoco_twin_node", "mujoco_twin", parameters=parameters),))
 
 
 def main() -> None:
@@ -155,11 +166,10 @@ def main() -> None:
     from so101_sim_bridge.twin.camera_rate import measure_camera_rate
     from so101_sim_bridge.twin.config import TWIN_CAMERAS
 
-    twin = [sys.executable, "-m", "so101_sim_bridge.nodes.mujoco_twin_node", "--ros-args"]
     runs = [
         measure("baseline: ideal echo simulator", [sys.executable, __file__, "--echo"], args.seconds, args.domain_id),
-        measure("MuJoCo twin, cameras off", [*twin, "-p", "camera_rate_hz:=0.0"], args.seconds, args.domain_id),
-        measure("MuJoCo twin, cameras 320x240 10 Hz", twin, args.seconds, args.domain_id),
+        measure("MuJoCo twin, cameras off", twin_graph(camera_rate_hz=0.0), args.seconds, args.domain_id),
+        measure("MuJoCo twin, cameras 320x240 10 Hz", twin_graph(), args.seconds, args.domain_id),
     ]
     rates = [measure_camera_rate(camera, w, h, args.frames) for w, h in CAMERA_SIZES for camera in TWIN_CAMERAS]
 

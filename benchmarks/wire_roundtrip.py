@@ -34,8 +34,8 @@ from so101_policy import (
     ServerConfig,
     default_data_config,
 )
-from so101_policy.codec import pack
-from so101_policy.messages import action_reply, action_request_data, request
+from so101_policy.wire.codec import pack
+from so101_policy.wire.envelope import action_reply, action_request_data, request
 
 GOAL_RATIO = 1.5
 HORIZON = 16

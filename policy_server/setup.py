@@ -34,7 +34,7 @@ setup(
     zip_safe=True,
     entry_points={
         "console_scripts": [
-            "so101-policy-server = so101_policy.server_cli:main",
+            "so101-policy-server = so101_policy.server.cli:main",
             "inference_node = so101_policy.nodes.inference_node:main",
         ],
     },

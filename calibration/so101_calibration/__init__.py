@@ -3,7 +3,7 @@
 Every other package asks this one what a joint is called and which motor id drives it, so a
 renamed joint or a swapped id can only ever be wrong in one place. The same goes for units:
 ticks, LeRobot normalized values, ROS radians and simulator values are converted here and
-nowhere else (DESIGN.md §4), because one wrong conversion sends a real arm somewhere unexpected.
+nowhere else (docs/architecture.md §4), because one wrong conversion sends a real arm somewhere unexpected.
 
 Module map: `joints` (names, ids), `roles`, `calibration` (the validated model), `lerobot_json`
 (LeRobot's file format), `locations` (where LeRobot keeps files; role and arm checks), `motors`

@@ -2,7 +2,7 @@
 
 An ArmCalibration can only exist with valid values, so code that holds one (unit conversions,
 EEPROM writes, joint limits) never re-checks, and a bad file can never reach a motor. The rules
-are the servo's (shared/reference/feetech-sts.md §5, §7) and LeRobot's (lerobot-compat.md §2, §4).
+are the servo's (docs/reference/feetech-sts.md §5, §7) and LeRobot's (docs/reference/lerobot.md §2, §4).
 """
 from __future__ import annotations
 

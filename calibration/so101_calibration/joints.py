@@ -1,6 +1,6 @@
 """The six SO-101 joints: ROS joint name and Feetech motor id, in bus order.
 
-Names follow LeRobot's SO-101 motor names (DESIGN.md §4) so that calibration files, dataset
+Names follow LeRobot's SO-101 motor names (docs/architecture.md §4) so that calibration files, dataset
 feature names (`<joint>.pos`) and ROS JointState names all agree.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 LeRobot writes `draccus.dump(calibration, f, indent=4)`, which is `json.dump(..., indent=4)` of
 {motor: {id, drive_mode, homing_offset, range_min, range_max}} in bus order, with no trailing
 newline; it loads with `draccus.load(dict[str, MotorCalibration], f)`, which rejects unknown and
-missing fields (lerobot-compat.md §2). Writing the same text means an operator can switch between
+missing fields (docs/reference/lerobot.md §2). Writing the same text means an operator can switch between
 LeRobot and this stack without recalibrating, and a file diff shows only real changes.
 
 Parsing is stricter than LeRobot where LeRobot would fail later or silently (duplicate keys,

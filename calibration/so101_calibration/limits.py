@@ -23,7 +23,7 @@ DEFAULT_MARGIN_RAD = math.radians(2.0)
 SO101_MODEL_LIMITS_RAD: Mapping[str, tuple[float, float]] = MappingProxyType(
     {
         # TheRobotStudio SO-ARM100 so101_new_calib.urdf, whose zero is the middle of the calibrated
-        # range, as for ROS radians (isaac-sim-ros2.md §2).
+        # range, as for ROS radians (docs/reference/isaac-sim.md §2).
         "shoulder_pan": (-1.91986, 1.91986),
         "shoulder_lift": (-1.74533, 1.74533),
         "elbow_flex": (-1.69, 1.69),

@@ -1,6 +1,6 @@
 """Where LeRobot keeps an arm's calibration file, and which role and arm a file belongs to.
 
-LeRobot's layout (lerobot-compat.md §2): `<root>/<robots|teleoperators>/<Robot.name>/<id>.json`,
+LeRobot's layout (docs/reference/lerobot.md §2): `<root>/<robots|teleoperators>/<Robot.name>/<id>.json`,
 root from $HF_LEROBOT_CALIBRATION, else $HF_LEROBOT_HOME/calibration, else
 $HF_HOME/lerobot/calibration (huggingface_hub's HF_HOME defaults to $XDG_CACHE_HOME/huggingface,
 i.e. ~/.cache/huggingface). Robot.name was `so101_follower`/`so101_leader` up to LeRobot 0.4.2 and

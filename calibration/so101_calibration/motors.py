@@ -2,7 +2,7 @@
 
 An STS3215 applies Homing_Offset itself and clamps goals to Min/Max_Position_Limit, so the
 numbers in a file only mean what they say if the motors hold the same ones. LeRobot compares
-exactly these three registers on every connect (lerobot-compat.md §3); drive_mode is not a servo
+exactly these three registers on every connect (docs/reference/lerobot.md §3); drive_mode is not a servo
 register. This module talks to any object with the bus operations below (ServoBus):
 so101_hardware's FeetechBus has them, and so101_calibration does not import so101_hardware,
 which depends on it.

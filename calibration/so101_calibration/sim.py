@@ -1,11 +1,11 @@
 """ROS radians ↔ simulator joint values, through a named mapping: joint names plus a unit map.
 
 Simulators match commands by joint name (Isaac Sim: the USD joint prim names), and SO-101 assets
-name the joints differently (isaac-sim-ros2.md §2). Their zero and scale differ too:
+name the joints differently (docs/reference/isaac-sim.md §2). Their zero and scale differ too:
 
 - `physical`: the sim joint angle is the physical angle, i.e. ROS radians unchanged. Right for
   assets built on the SO-101 "new calib" URDF (zero at mid-range), such as the MuJoCo twin.
-- `leisaac`: LeIsaac's table (isaac-sim-ros2.md §3), which Isaac Lab SO-101 assets and NVIDIA's
+- `leisaac`: LeIsaac's table (docs/reference/isaac-sim.md §3), which Isaac Lab SO-101 assets and NVIDIA's
   Sim-to-Real workshop expect. It maps the fraction of the calibrated range linearly onto the
   USD joint limits: deg = j_lo + (j_hi − j_lo) · (ticks − range_min) / (range_max − range_min).
   That is LeIsaac's formula on LeRobot RANGE_M100_100 / RANGE_0_100 values, so it needs this

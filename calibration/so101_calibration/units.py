@@ -3,14 +3,14 @@
 Every function takes arrays whose last axis is the six joints in bus order (JOINT_NAMES), so one
 call converts a reading, a batch or a whole action chunk of shape (..., 6).
 
-LeRobot normalized values (lerobot-compat.md §4) are reproduced bit for bit: the same float64
+LeRobot normalized values (docs/reference/lerobot.md §4) are reproduced bit for bit: the same float64
 operations in the same order, the clamping of the RANGE modes, the 4095 divisor of DEGREES and
 int() truncation towards zero on the way back to ticks. A GR00T checkpoint trained on a LeRobot
 dataset therefore sees exactly the numbers LeRobot would have recorded, and its actions become
 exactly the ticks LeRobot would have sent. One deliberate difference: a non-finite value raises
 ValueError (LeRobot's clamp turns NaN into range_min and sends it).
 
-Radians on ROS topics (DESIGN.md §4) are defined here and nowhere else:
+Radians on ROS topics (docs/architecture.md §4) are defined here and nowhere else:
 
     rad = deg2rad(LeRobot DEGREES value) = (ticks − (range_min + range_max) / 2) · 2π / 4095
 

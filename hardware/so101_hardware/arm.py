@@ -2,10 +2,10 @@
 
 Values here are raw servo ticks in the servo's (homed) frame; conversion to radians or LeRobot
 units belongs to so101_calibration. The configuration values are LeRobot's SO-101 follower
-values (shared/reference/lerobot-compat.md §5), so an arm configured here behaves as it does
+values (shared/reference/docs/reference/lerobot.md §5), so an arm configured here behaves as it does
 under LeRobot.
 
-Torque rule (DESIGN.md §6): torque is never enabled before a valid position read, and the goal is
+Torque rule (docs/architecture.md §6): torque is never enabled before a valid position read, and the goal is
 set to that present position first, so enabling torque never moves the arm.
 """
 from __future__ import annotations
@@ -171,7 +171,7 @@ class SO101Arm:
         """Goal_Position for every joint in one SYNC_WRITE.
 
         On a follower this is the raw actuator path: in the ROS stack only the follower's safety
-        filter calls it (DESIGN.md §1, one writer per actuator).
+        filter calls it (docs/architecture.md §1, one writer per actuator).
         """
         if isinstance(ticks, Mapping):
             unknown = set(ticks) - set(self.names)

@@ -1,7 +1,7 @@
 """Feetech STS bus driver: one serial port, many servos, bounded and thread-safe.
 
 Written on pyserial directly rather than on `feetech-servo-sdk`, because the SDK's known quirks
-(shared/reference/feetech-sts.md §10) break the properties a robot needs:
+(docs/reference/feetech-sts.md §10) break the properties a robot needs:
   - it busy-spins a core while waiting (serial timeout=0 polling); we block in select();
   - `clearPort()` does not discard stale input, so a late reply is taken as the next answer;
     we flush input before every transaction;
@@ -28,7 +28,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import serial
 from serial.tools import list_ports
 
-from so101_hardware import protocol
+from so101_hardware import sts_protocol
 from so101_hardware.control_table import STS3215_MODEL_NUMBER, Register, register
 from so101_hardware.errors import (
     BaudRateError,
@@ -40,7 +40,7 @@ from so101_hardware.errors import (
     ServoStatusError,
     WrongModelError,
 )
-from so101_hardware.protocol import Packet, ServoErrorBits
+from so101_hardware.sts_protocol import Packet, ServoErrorBits
 
 log = logging.getLogger("so101_hardware.bus")
 
@@ -159,7 +159,7 @@ class FeetechBus:
 
     def ping(self, motor_id: int) -> int:
         """PING the motor, then read its model number (as the SDK's ping does)."""
-        self._exchange(protocol.ping(motor_id), {motor_id: 0}, None)
+        self._exchange(sts_protocol.ping(motor_id), {motor_id: 0}, None)
         return self.read(motor_id, "Model_Number")
 
     def broadcast_ping(self, window_s: float = 0.1) -> list[int]:
@@ -168,14 +168,14 @@ class FeetechBus:
             port = self._port()
             try:
                 port.reset_input_buffer()
-                self._write(port, protocol.ping(protocol.BROADCAST_ID))
+                self._write(port, sts_protocol.ping(sts_protocol.BROADCAST_ID))
                 buffer = self._read_until(port, time.monotonic() + window_s, lambda _b: False)
             except PORT_FAILURES as exc:
                 raise self._port_failure(exc) from exc
         found: list[int] = []
         corrupted = 0
         while buffer:
-            result = protocol.parse_packet(buffer)
+            result = sts_protocol.parse_packet(buffer)
             if result.consumed == 0:
                 break
             del buffer[: result.consumed]
@@ -196,14 +196,14 @@ class FeetechBus:
 
     def read(self, motor_id: int, name: str) -> int:
         reg = register(name)
-        reply = self._exchange(protocol.read(motor_id, reg.address, reg.size), {motor_id: reg.size}, reg)
+        reply = self._exchange(sts_protocol.read(motor_id, reg.address, reg.size), {motor_id: reg.size}, reg)
         return reg.decode(reply[motor_id].params)
 
     def write(self, motor_id: int, name: str, value: int) -> None:
         """Write one register and wait for the servo's acknowledgement (Response_Status_Level 1)."""
         reg = register(name)
-        packet = protocol.write(motor_id, reg.address, reg.encode(value))
-        if motor_id == protocol.BROADCAST_ID:
+        packet = sts_protocol.write(motor_id, reg.address, reg.encode(value))
+        if motor_id == sts_protocol.BROADCAST_ID:
             self._send(packet)
         else:
             self._exchange(packet, {motor_id: 0}, reg)
@@ -231,14 +231,14 @@ class FeetechBus:
         """SYNC_READ `count` bytes from `address`; only missing motors are asked again on retry."""
         ids = list(dict.fromkeys(motor_ids))
         replies = self._exchange_many(
-            lambda pending: protocol.sync_read(address, count, pending), {mid: count for mid in ids}, what
+            lambda pending: sts_protocol.sync_read(address, count, pending), {mid: count for mid in ids}, what
         )
         return {mid: replies[mid].params for mid in ids}
 
     def sync_write(self, name: str, values: Mapping[int, int]) -> None:
         """One register on several motors in one packet (no reply, as the protocol defines)."""
         reg = register(name)
-        self._send(protocol.sync_write(reg.address, reg.size, {mid: reg.encode(v) for mid, v in values.items()}))
+        self._send(sts_protocol.sync_write(reg.address, reg.size, {mid: reg.encode(v) for mid, v in values.items()}))
 
     @contextmanager
     def eeprom_unlocked(self, motor_ids: Iterable[int]) -> Iterator[None]:
@@ -305,7 +305,7 @@ class FeetechBus:
     def _attempt(self, packet: bytes, expected: Mapping[int, int]) -> _Attempt:
         port = self._port()
         attempt = _Attempt(expected)
-        reply_bytes = sum(protocol.status_length(n) for n in expected.values())
+        reply_bytes = sum(sts_protocol.status_length(n) for n in expected.values())
         buffer = bytearray()
 
         def done(buf: bytearray) -> bool:
@@ -327,8 +327,8 @@ class FeetechBus:
         return attempt
 
     def _parse_into(self, buffer: bytearray, attempt: _Attempt) -> None:
-        while len(buffer) >= protocol.STATUS_OVERHEAD:  # shorter cannot hold a status packet yet
-            result = protocol.parse_packet(buffer)
+        while len(buffer) >= sts_protocol.STATUS_OVERHEAD:  # shorter cannot hold a status packet yet
+            result = sts_protocol.parse_packet(buffer)
             if result.consumed == 0:
                 return
             del buffer[: result.consumed]

@@ -1,7 +1,7 @@
 """The STS3215 control table: every register by LeRobot's name, with address, size and area.
 
 One table serves the driver (read/write by name, sign handling) and the emulator (memory layout,
-EEPROM/RAM and read-only semantics, defaults), from shared/reference/feetech-sts.md §7.
+EEPROM/RAM and read-only semantics, defaults), from docs/reference/feetech-sts.md §7.
 Defaults are what a factory-fresh STS3215 reports; where the reference marks a value as
 uncertain the emulator uses the value LeRobot's code assumes.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from so101_hardware import protocol
+from so101_hardware import sts_protocol
 
 STS3215_MODEL_NUMBER = 777
 STS3215_RESOLUTION = 4096  # ticks per turn
@@ -22,7 +22,7 @@ BAUD_RATE_BY_INDEX: dict[int, int] = {
     2: 250_000,
     3: 128_000,
     4: 115_200,
-    5: 76_800,  # Feetech's table; LeRobot's 57_600 for 5..7 is off by one row (reference §8)
+    5: 76_800,  # Feetech's table; LeRobot's 57_600 for 5..7 is off by one row (docs/reference/feetech-sts.md §8)
     6: 57_600,
     7: 38_400,
 }
@@ -57,17 +57,17 @@ class Register:
     def encode(self, value: int) -> bytes:
         """Value → wire bytes (sign-magnitude where the register is signed)."""
         if self.sign_bit is not None:
-            raw = protocol.encode_sign_magnitude(value, self.sign_bit)
+            raw = sts_protocol.encode_sign_magnitude(value, self.sign_bit)
         else:
             if not 0 <= value < 1 << (8 * self.size):
                 raise ValueError(f"{self.name}: {value} does not fit in {self.size} unsigned byte(s)")
             raw = value
-        return protocol.to_bytes(raw, self.size)
+        return sts_protocol.to_bytes(raw, self.size)
 
     def decode(self, data: bytes) -> int:
         """Wire bytes → value."""
-        raw = protocol.from_bytes(data)
-        return protocol.decode_sign_magnitude(raw, self.sign_bit) if self.sign_bit is not None else raw
+        raw = sts_protocol.from_bytes(data)
+        return sts_protocol.decode_sign_magnitude(raw, self.sign_bit) if self.sign_bit is not None else raw
 
 
 _E, _ERO, _R, _F, _X = Area.EEPROM, Area.EEPROM_READ_ONLY, Area.RAM, Area.FEEDBACK, Area.FACTORY

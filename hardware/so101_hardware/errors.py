@@ -5,7 +5,7 @@ SO-101 problem), so every message carries the likely causes, not just the sympto
 """
 from __future__ import annotations
 
-from so101_hardware.protocol import ServoErrorBits
+from so101_hardware.sts_protocol import ServoErrorBits
 
 
 class BusError(Exception):

@@ -1,6 +1,6 @@
 """The follower's control tick: read the arm, filter the latest command, write Goal_Position.
 
-This is the only code in the stack that writes Goal_Position on a follower (DESIGN.md §1): every
+This is the only code in the stack that writes Goal_Position on a follower (docs/architecture.md §1): every
 command, from teleop or the policy, arrives through submit() and leaves through the safety
 filter in tick(). Commands and state are radians (ROS units); ticks exist only at the bus.
 
@@ -19,6 +19,7 @@ from so101_calibration import DEFAULT_MARGIN_RAD, RADIANS_PER_TICK, UnitConverte
 from so101_hardware.arm import ArmState, SO101Arm
 from so101_hardware.connection import ArmConnectionConfig
 from so101_hardware.safety import SafetyFilter, SafetyLimits
+
 
 @dataclass(frozen=True)
 class FollowerConfig(ArmConnectionConfig):

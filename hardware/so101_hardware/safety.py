@@ -1,7 +1,7 @@
 """The follower's safety filter: the last line between any command and Goal_Position.
 
 Pure numpy, unit-agnostic (ticks, radians: whatever the limits and command share), so the ROS
-follower node, the demo and the tests run the very same code. Per command, in DESIGN.md §6 order:
+follower node, the demo and the tests run the very same code. Per command, in docs/architecture.md §6 order:
 
   1. reject a command with the wrong shape or any non-finite value (hold the last safe target);
   2. reject a command older than `command_timeout_s` (hold);

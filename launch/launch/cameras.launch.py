@@ -4,7 +4,7 @@
     ros2 launch so101_bringup cameras.launch.py emulate:=true   # synthetic frames, no camera needed
 
 Every argument: `ros2 launch so101_bringup cameras.launch.py --show-args`. The node graph is defined
-once, in so101_bringup.graphs; `so101 run cameras` starts the same graph without ros2 launch.
+once, in so101_bringup.launch_graphs; `so101 run cameras` starts the same graph without ros2 launch.
 """
 from so101_bringup.launch_actions import launch_description
 

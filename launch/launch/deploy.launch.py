@@ -6,7 +6,7 @@
 
 The policy server runs outside this launch (on the GPU machine, or `so101-policy-server
 --backend replay`). Every argument: `--show-args`. The node graph is defined once, in
-so101_bringup.graphs; `so101 run deploy` starts the same graph without ros2 launch.
+so101_bringup.launch_graphs; `so101 run deploy` starts the same graph without ros2 launch.
 """
 from so101_bringup.launch_actions import launch_description
 

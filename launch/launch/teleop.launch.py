@@ -5,7 +5,7 @@
     ros2 launch so101_bringup teleop.launch.py rerun:=true      # + live rerun viewer, http://127.0.0.1:9878
 
 Every argument: `ros2 launch so101_bringup teleop.launch.py --show-args`. The node graph is defined
-once, in so101_bringup.graphs; `so101 run teleop` starts the same graph without ros2 launch.
+once, in so101_bringup.launch_graphs; `so101 run teleop` starts the same graph without ros2 launch.
 """
 from so101_bringup.launch_actions import launch_description
 

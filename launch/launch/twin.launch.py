@@ -9,7 +9,7 @@
 
 Keys B/N/R work in the terminal of `so101 run twin` (the recorder runs in that process); under
 ros2 launch use the services. Every argument: `--show-args`. The node graph is defined once, in
-so101_bringup.graphs; `so101 run twin` starts the same graph without ros2 launch.
+so101_bringup.launch_graphs; `so101 run twin` starts the same graph without ros2 launch.
 """
 from so101_bringup.launch_actions import launch_description
 

@@ -68,7 +68,7 @@ class FollowerArgs(GraphArgs):
 
 @dataclass(frozen=True)
 class RerunArgs(GraphArgs):
-    """Live visualization, opt-in: the rerun node and its web viewer (so101_bringup.graphs.rerun_graph)."""
+    """Live visualization, opt-in: the rerun node and its web viewer (so101_bringup.launch_graphs.rerun_graph)."""
 
     rerun: bool = _arg(False, "also start the rerun node: joints, commands, cameras, chunks and diagnostics "
                               "in a web viewer on 127.0.0.1")

@@ -2,11 +2,12 @@
 
 One entry per `ros2 run` executable. The runner instantiates `node_class` in-process; the graph
 checks read the declared parameters off `config_class` (one ROS parameter per dataclass field,
-so101_hardware.nodes.params), the same declaration the node itself makes at start. Classes are
+so101_hardware.ros.params), the same declaration the node itself makes at start. Classes are
 referenced as "module:attribute" and imported on use, so building a graph imports no ROS code.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import typing
 from dataclasses import dataclass
@@ -34,13 +35,16 @@ class NodeType:
     def load_node_class(self) -> type:
         return load_attribute(self.node_class)
 
-    def parameter_types(self) -> dict[str, Any]:
-        """Declared parameter name → its type hint, in declaration order."""
-        from so101_hardware.nodes.params import parameter_names
+    def parameter_defaults(self) -> dict[str, Any]:
+        """Declared parameter name → its default (the config field's)."""
+        fields = dataclasses.fields(load_attribute(self.config_class))
+        return {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory() for f in fields}
 
+    def parameter_types(self) -> dict[str, Any]:
+        """Declared parameter name → its type hint, in declaration order (one parameter per config field)."""
         config_class = load_attribute(self.config_class)
         hints = typing.get_type_hints(config_class)
-        return {name: hints[name] for name in parameter_names(config_class)}
+        return {field.name: hints[field.name] for field in dataclasses.fields(config_class)}
 
 
 BRINGUP = "so101_bringup"
@@ -59,7 +63,7 @@ NODE_TYPES: dict[tuple[str, str], NodeType] = {
         _hardware_node("leader_node", "nodes.leader_node:LeaderNode", "leader:LeaderConfig"),
         _hardware_node("follower_node", "nodes.follower_node:FollowerNode", "follower:FollowerConfig"),
         _hardware_node("teleop_node", "nodes.teleop_node:TeleopNode", "teleop:TeleopConfig"),
-        _hardware_node("camera_node", "nodes.camera_node:CameraNode", "nodes.camera_node:CameraNodeConfig"),
+        _hardware_node("camera_node", "nodes.camera_node:CameraNode", "cameras.config:CameraNodeConfig"),
         NodeType(
             POLICY,
             "inference_node",
@@ -76,7 +80,7 @@ NODE_TYPES: dict[tuple[str, str], NodeType] = {
             SIM_BRIDGE,
             "mujoco_twin_node",
             f"{SIM_BRIDGE}.nodes.mujoco_twin_node:MujocoTwinNode",
-            f"{SIM_BRIDGE}.nodes.mujoco_twin_node:MujocoTwinNodeConfig",
+            f"{SIM_BRIDGE}.twin.config:MujocoTwinNodeConfig",
         ),
         NodeType(
             SIM_BRIDGE,

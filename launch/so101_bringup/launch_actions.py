@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from launch import LaunchContext, LaunchDescription
 from launch.action import Action
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction, RegisterEventHandler
 from launch.event_handlers import OnProcessIO
@@ -20,11 +19,12 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.substitutions import ExecutableInPackage
 
+from launch import LaunchContext, LaunchDescription
 from so101_bringup.arguments import argument_specs, parse_arguments
 from so101_bringup.catalog import HARDWARE
-from so101_bringup.graph import EmulatorSpec, NodeSpec
-from so101_bringup.graphs import GRAPHS, build_graph
-from so101_bringup.validation import check_graph
+from so101_bringup.graph_checks import check_graph
+from so101_bringup.graph_spec import EmulatorSpec, NodeSpec
+from so101_bringup.launch_graphs import GRAPHS, build_graph
 
 EMULATOR_EXECUTABLE = "so101-bus-emulator"
 

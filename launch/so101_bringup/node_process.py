@@ -16,7 +16,7 @@ import sys
 from collections.abc import Mapping
 
 from so101_bringup.catalog import node_type
-from so101_bringup.graph import NodeSpec
+from so101_bringup.graph_spec import NodeSpec
 
 STOP_TIMEOUT_S = 10.0
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from so101_bringup.graph import NodeSpec, ParameterValue, frozen_parameters
+from so101_bringup.graph_spec import NodeSpec, ParameterValue, frozen_parameters
 
 PARAMETERS_KEY = "ros__parameters"
 

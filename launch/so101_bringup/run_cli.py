@@ -19,8 +19,8 @@ import yaml
 
 from so101_bringup.arguments import ArgumentSpec, argument_specs
 from so101_bringup.catalog import node_type
-from so101_bringup.graph import Graph, ParameterValue
-from so101_bringup.graphs import GRAPHS
+from so101_bringup.graph_spec import Graph, ParameterValue
+from so101_bringup.launch_graphs import GRAPHS
 from so101_calibration import CalibrationError
 
 MAX_DOMAIN_ID = 232  # the largest id DDS maps to UDP ports on Linux

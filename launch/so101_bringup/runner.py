@@ -35,11 +35,11 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from so101_bringup.catalog import node_type
-from so101_bringup.graph import EmulatorSpec, Graph, NodeSpec
+from so101_bringup.graph_checks import check_graph
+from so101_bringup.graph_spec import EmulatorSpec, Graph, NodeSpec
 from so101_bringup.node_process import NodeProcess
 from so101_bringup.param_files import effective_parameters
-from so101_bringup.validation import check_graph
-from so101_hardware.emulator import BusEmulator, EmulatorConfig
+from so101_hardware.emulator import BusEmulator
 
 _log = logging.getLogger(__name__)
 _JOIN_TIMEOUT_S = 10.0
@@ -68,16 +68,6 @@ def node_kwargs(node: NodeSpec, context: Context) -> dict[str, Any]:
     if node.remappings:
         kwargs["cli_args"] = ["--ros-args", *(arg for src, dst in node.remappings for arg in ("-r", f"{src}:={dst}"))]
     return kwargs
-
-
-def emulator_config(spec: EmulatorSpec) -> EmulatorConfig:
-    return EmulatorConfig(
-        role=spec.role,
-        link=str(spec.link),
-        calibration=str(spec.calibration),
-        uart_timing=spec.uart_timing,
-        seed=spec.seed,
-    )
 
 
 class GraphRunner:
@@ -180,6 +170,10 @@ class GraphRunner:
         """Node processes that have stopped by themselves: fully qualified name → exit code."""
         return {fqn: code for fqn, process in self._processes.items() if (code := process.exited_early()) is not None}
 
+    def process_id(self, name: str) -> int:
+        """The pid of the node called `name`, which runs as a child process (KeyError otherwise)."""
+        return self._processes[self.graph.node(name).fqn].process.pid
+
     def node(self, name: str) -> Node:
         """The running node called `name` (plain or fully qualified, as Graph.node takes it);
         KeyError for a node that runs as a process."""
@@ -196,7 +190,7 @@ class GraphRunner:
 
     def _start_emulator(self, spec: EmulatorSpec) -> BusEmulator:
         try:
-            return BusEmulator(emulator_config(spec)).start()
+            return BusEmulator(spec.emulator_config()).start()
         except Exception as exc:
             raise GraphStartError(f"emulated {spec.role} bus on {spec.link} did not start: {exc}") from exc
 

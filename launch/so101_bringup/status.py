@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from so101_calibration.interface_contract import DIAGNOSTICS
+
 LEVELS = {0: ("OK", "green"), 1: ("WARN", "yellow"), 2: ("ERROR", "bold red"), 3: ("STALE", "dim")}
 STALE_AFTER_S = 3.0  # three missed 1 Hz reports: the node is probably gone
 
@@ -89,7 +91,7 @@ def render(board: StatusBoard, now: float) -> Table:
             figures["safety"], figures["temp"], message,
         )
     if not board.nodes:
-        table.caption = "waiting for /diagnostics (is anything running on this ROS_DOMAIN_ID?)"
+        table.caption = f"waiting for {DIAGNOSTICS.name} (is anything running on this ROS_DOMAIN_ID?)"
     return table
 
 
@@ -101,7 +103,7 @@ def watch(duration_s: float | None, domain_id: int | None, console: Console | No
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.signals import SignalHandlerOptions
 
-    from so101_hardware.nodes.qos import DIAGNOSTICS_QOS
+    from so101_hardware.ros.endpoints import subscription
 
     board = StatusBoard()
 
@@ -115,7 +117,7 @@ def watch(duration_s: float | None, domain_id: int | None, console: Console | No
     # Ctrl-C stays Python's KeyboardInterrupt (rclpy's own handler would end the process without cleanup).
     rclpy.init(args=[], context=context, domain_id=domain_id, signal_handler_options=SignalHandlerOptions.NO)
     node = rclpy.create_node("so101_status", context=context)
-    node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, DIAGNOSTICS_QOS)
+    subscription(node, DIAGNOSTICS, on_diagnostics)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
     stop = threading.Event()

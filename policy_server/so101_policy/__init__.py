@@ -6,9 +6,10 @@ so101_policy.streaming (ChunkScheduler, StreamingDriver) and so101_policy.infere
 inference node runs). Server side: PolicyServer with the replay and gr00t backends, run by
 `so101-policy-server`. Only so101_policy.nodes (the ROS inference node) imports ROS.
 """
-from so101_policy.actions import ActionDecoder
-from so101_policy.client import PolicyClient
-from so101_policy.data_config import DATA_CONFIGS, DataConfig, JointGroup, data_config, default_data_config
+from so101_policy.embodiment.action_decoder import ActionDecoder
+from so101_policy.embodiment.data_config import DATA_CONFIGS, DataConfig, JointGroup, data_config, default_data_config
+from so101_policy.embodiment.joint_units import JointUnits, PolicyUnits
+from so101_policy.embodiment.observation_builder import ObservationBuilder, RobotObservation
 from so101_policy.errors import (
     BackendUnavailableError,
     BadActionError,
@@ -20,11 +21,10 @@ from so101_policy.errors import (
     ProtocolMismatchError,
     WireFormatError,
 )
-from so101_policy.modality import ActionConfig, ModalityConfig
-from so101_policy.observation import ObservationBuilder, RobotObservation
-from so101_policy.protocol import ArrayForm, Protocol
-from so101_policy.server import PolicyServer, ServerConfig
-from so101_policy.units import JointUnits, PolicyUnits
+from so101_policy.server.policy_server import PolicyServer, ServerConfig
+from so101_policy.wire.client import PolicyClient
+from so101_policy.wire.generations import ArrayForm, Protocol
+from so101_policy.wire.modality import ActionConfig, ModalityConfig
 
 __all__ = [
     "DATA_CONFIGS",

@@ -6,15 +6,16 @@ Run it with Isaac Sim's own Python (4.5, 5.0 or 5.1; 4.2 with --isaac-version 4.
         --usd ~/leisaac/assets/robots/so101_follower.usd --robot-prim /World/so101 \\
         --camera wrist=/World/so101/gripper/wrist_camera --camera front=/World/front_camera
 
-The graph (so101_sim_bridge/isaac/graph.py) subscribes /isaac_joint_command into an articulation
+The graph (so101_sim_bridge/isaac/action_graph.py) subscribes /isaac_joint_command into an articulation
 controller and publishes /isaac_joint_states (reliable, depth 10) and one rgb image topic per
 camera (/sim/cameras/<name>/image_raw). Our twin bridge node sends commands in the asset's joint
 names and units (its sim mapping: `so101` names; `leisaac` units for LeIsaac's USD). Camera prims
 must already exist in the stage (in the asset, or added by --stage-extra).
 
 Only this file imports isaacsim, and only inside main(), after SimulationApp exists (Isaac
-requires that order); the graph description is imported from the source tree beside it, so the
-package need not be installed into Isaac Sim's Python.
+requires that order); the graph description and the interface contract it uses are imported from
+the source tree (sim_bridge/ and calibration/), so no package need be installed into Isaac Sim's
+Python.
 """
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ import importlib
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+_REPOSITORY = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(_REPOSITORY / "sim_bridge"), str(_REPOSITORY / "calibration")]
 
-from so101_sim_bridge.isaac.graph import (  # noqa: E402
+from so101_sim_bridge.isaac.action_graph import (  # noqa: E402
     NODE_TYPES,
     PYTHON_MODULES,
     IsaacCameraConfig,

@@ -22,11 +22,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from so101_calibration import JOINT_NAMES, ArmRole
+from so101_calibration.interface_contract import (
+    FOLLOWER_JOINT_STATES,
+    LEADER_JOINT_STATES,
+    SIM_JOINT_COMMAND,
+    SIM_JOINT_STATES,
+    Topic,
+)
 from so101_hardware.metrics import LatencyStats
-from so101_sim_bridge.isaac.graph import JOINT_COMMAND_TOPIC, JOINT_STATE_TOPIC
 from so101_sim_bridge.mapping import SimMappingParameters
 
-SOURCES = tuple(role.value for role in ArmRole)
+SOURCE_TOPICS: dict[str, Topic] = {
+    ArmRole.FOLLOWER.value: FOLLOWER_JOINT_STATES,
+    ArmRole.LEADER.value: LEADER_JOINT_STATES,
+}
+"""The bridge's `source` parameter → the joint states it mirrors."""
+SOURCES = tuple(SOURCE_TOPICS)
 MAX_PENDING = 1000
 """Commands awaiting an echo that are remembered (a silent simulator must not grow memory)."""
 
@@ -38,8 +49,8 @@ class TwinBridgeConfig(SimMappingParameters):
     source: str = field(
         default="follower", metadata={"help": "follower: mirror the real arm | leader: drive the twin with the leader"}
     )
-    command_topic: str = field(default=JOINT_COMMAND_TOPIC, metadata={"help": "the simulator's command topic"})
-    state_topic: str = field(default=JOINT_STATE_TOPIC, metadata={"help": "the simulator's joint state topic"})
+    command_topic: str = field(default=SIM_JOINT_COMMAND.name, metadata={"help": "the simulator's command topic"})
+    state_topic: str = field(default=SIM_JOINT_STATES.name, metadata={"help": "the simulator's joint state topic"})
     publish_rate_hz: float = field(
         default=0.0, metadata={"help": "0: forward every source state; else at most this rate (newest state)"}
     )
@@ -59,8 +70,8 @@ class TwinBridgeConfig(SimMappingParameters):
         return ArmRole(self.source)
 
     @property
-    def source_topic(self) -> str:
-        return f"{self.source}/joint_states"
+    def source_topic(self) -> Topic:
+        return SOURCE_TOPICS[self.source]
 
 
 @dataclass(frozen=True, eq=False)

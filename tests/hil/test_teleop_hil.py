@@ -11,11 +11,11 @@ import time
 
 import numpy as np
 import pytest
-from diagnostic_msgs.msg import DiagnosticArray
 
 from so101_calibration import RADIANS_PER_TICK
-from so101_hardware.nodes.qos import DIAGNOSTICS_QOS
-from so101_hardware.protocol import ServoErrorBits
+from so101_calibration.interface_contract import DIAGNOSTICS
+from so101_hardware.ros.endpoints import subscription
+from so101_hardware.sts_protocol import ServoErrorBits
 from so101_hardware.teleop import TeleopState
 from tests_support.rig import TeleopRig, goals_by_motor
 
@@ -156,10 +156,7 @@ def test_bus_faults_are_survived_reported_and_never_exceed_limits(ros, tmp_path,
     with TeleopRig(ros, tmp_path, rig_ports, follower_emulator={"faults": FaultConfig(**faults)}) as rig:
         emulated(rig)
         statuses: list = []
-        rig.probe.create_subscription(
-            DiagnosticArray, "/diagnostics", lambda m: statuses.extend(s for s in m.status if "follower" in s.name),
-            DIAGNOSTICS_QOS,
-        )
+        subscription(rig.probe, DIAGNOSTICS, lambda m: statuses.extend(s for s in m.status if "follower" in s.name))
         engage(rig)
         # Bad commands on top of the faults (teleop disengaged, so nothing overwrites them):
         # out of range, non-finite, malformed.

@@ -8,13 +8,13 @@ import json
 import h5py
 import numpy as np
 import pytest
-from tests_support.ros import domain_for_this_process
 
 from so101_bringup.cli import main
 from so101_bringup.demo import DemoConfig, run_demo
 from so101_bringup.share import config_path
 from so101_calibration import MOTOR_IDS
 from so101_hardware.emulator import BusEmulator, EmulatorConfig
+from tests_support.ros import domain_for_this_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 

@@ -23,16 +23,17 @@ from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
 from so101_bringup.arguments import DeployArgs
-from so101_bringup.graphs import deploy_graph
+from so101_bringup.launch_graphs import deploy_graph
 from so101_bringup.runner import GraphRunner
 from so101_bringup.share import config_path
 from so101_calibration import JOINT_NAMES, MOTOR_IDS, joint_limits, read_calibration_file, ticks_to_radians
-from so101_hardware.nodes.qos import LATCHED_QOS
+from so101_calibration.interface_contract import DIAGNOSTICS, POLICY_INSTRUCTION, POLICY_RUN
+from so101_hardware.ros.endpoints import client, publisher, subscription
 from so101_policy import JointUnits, Protocol, default_data_config
-from so101_policy.backends.replay import ReplayPolicy
-from so101_policy.datasets import read_episode
-from so101_policy.modality import ModalityConfig
-from so101_policy.schema import validate_observation
+from so101_policy.embodiment.observation_schema import validate_observation
+from so101_policy.server.backends.replay import ReplayPolicy
+from so101_policy.server.datasets import read_episode
+from so101_policy.wire.modality import ModalityConfig
 from tests_support.policy import Served, write_isaaclab_hdf5
 from tests_support.ros import domain_for_this_process, spin_until
 
@@ -68,9 +69,9 @@ class DeployRig:
         self.executor.add_node(self.probe)
         self.diagnostics: dict[str, tuple[int, str, dict[str, str]]] = {}
         """Node name → (level, message, values) of its latest /diagnostics status."""
-        self.probe.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
-        self.run_client = self.probe.create_client(SetBool, "/policy/run")
-        self.instructions = self.probe.create_publisher(String, "/policy/instruction", LATCHED_QOS)
+        subscription(self.probe, DIAGNOSTICS, self._on_diagnostics)
+        self.run_client = client(self.probe, POLICY_RUN)
+        self.instructions = publisher(self.probe, POLICY_INSTRUCTION)
         self.follower_bus = running.emulator("follower")
         follower = running.node("follower")
         self.calibration = follower.connected.calibration

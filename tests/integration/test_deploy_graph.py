@@ -3,13 +3,16 @@
 The checks every graph gets (executables exist, parameters declared, files exist, launch file and
 `so101 run` options) run over it in tests/unit/bringup; these pin down what is particular to it.
 """
+import pytest
+
 from so101_bringup.arguments import DeployArgs
 from so101_bringup.cli import build_parser
-from so101_bringup.graphs import deploy_graph
+from so101_bringup.graph_checks import check_graph
+from so101_bringup.launch_graphs import deploy_graph
 from so101_bringup.param_files import effective_parameters
 from so101_bringup.run_cli import build_run_graph
 from so101_bringup.share import config_path
-from so101_bringup.validation import check_graph
+from so101_calibration import DEFAULT_MARGIN_RAD
 from so101_policy.inference import InferenceConfig
 
 
@@ -22,7 +25,11 @@ def test_deploy_is_the_follower_the_cameras_and_the_inference_node_and_no_teleop
         ("/inference", "so101_policy", "inference_node"),  # last: it finds its inputs running
     ]
     inference = graph.node("inference")
-    assert dict(inference.parameters) == {}  # a real arm: everything from inference.yaml and the defaults
+    # a real arm: the follower's arm, calibration and limit margin (its defaults here), the rest from
+    # inference.yaml and the node's defaults
+    assert dict(inference.parameters) == {
+        "arm_id": "follower", "calibration": "", "limit_margin_rad": DEFAULT_MARGIN_RAD,
+    }
     assert inference.param_files == (config_path("inference.yaml"),)
 
 
@@ -33,8 +40,22 @@ def test_the_inference_node_reads_the_follower_calibration(tmp_path):
     }
     real = deploy_graph(DeployArgs(follower_calibration="/cal/robots/so_follower/arm7.json"))
     assert dict(real.node("inference").parameters) == {
-        "arm_id": "arm7", "calibration": "/cal/robots/so_follower/arm7.json",
+        "arm_id": "arm7", "calibration": "/cal/robots/so_follower/arm7.json", "limit_margin_rad": DEFAULT_MARGIN_RAD,
     }
+
+
+def test_the_inference_node_checks_chunks_with_the_followers_limit_margin_whatever_sets_it(tmp_path):
+    """Both the follower's params file and a later override (`--set`) reach the inference node; setting
+    the inference node's own copy alone is refused, so the two can never disagree."""
+    follower_yaml = tmp_path / "follower.yaml"
+    follower_yaml.write_text("/**/follower:\n  ros__parameters:\n    limit_margin_rad: 0.05\n")
+    graph = deploy_graph(DeployArgs(follower_params_file=str(follower_yaml)))
+    assert graph.node("inference").parameters["limit_margin_rad"] == 0.05
+    overridden = graph.with_parameters([("follower", "limit_margin_rad", 0.08)])
+    assert overridden.node("inference").parameters["limit_margin_rad"] == 0.08
+    assert overridden.node("follower").parameters["limit_margin_rad"] == 0.08
+    with pytest.raises(ValueError, match="inference.limit_margin_rad follows follower.limit_margin_rad"):
+        graph.with_parameters([("inference", "limit_margin_rad", 0.08)])
 
 
 def test_the_policy_arguments_set_the_inference_parameters_and_the_shipped_file_is_valid(tmp_path):

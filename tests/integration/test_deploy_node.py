@@ -22,8 +22,17 @@ from std_srvs.srv import SetBool
 
 from so101_bringup.share import config_path
 from so101_calibration import JOINT_NAMES
-from so101_hardware.nodes.messages import joint_state, seconds_from_stamp
-from so101_hardware.nodes.qos import COMMAND_QOS, LATCHED_QOS, SENSOR_QOS, STATE_QOS
+from so101_calibration.interface_contract import (
+    CAMERA_IMAGE,
+    DIAGNOSTICS,
+    FOLLOWER_JOINT_COMMANDS,
+    FOLLOWER_JOINT_STATES,
+    POLICY_INSTRUCTION,
+    POLICY_RUN,
+)
+from so101_hardware.ros.endpoints import client, publisher, subscription
+from so101_hardware.ros.joint_states import joint_state
+from so101_hardware.ros.stamps import seconds_from_stamp
 from so101_policy.nodes.inference_node import InferenceNode
 from tests_support.ros import spin_until
 
@@ -44,13 +53,12 @@ class Probe(Node):
         super().__init__("probe", context=context)
         self.commands: list[tuple[float, JointState]] = []
         self.reports: list[tuple[int, str, dict[str, str]]] = []
-        self.states = self.create_publisher(JointState, "follower/joint_states", STATE_QOS)
-        self.images = self.create_publisher(Image, "cameras/front/image_raw", SENSOR_QOS)
-        self.instructions = self.create_publisher(String, "policy/instruction", LATCHED_QOS)
-        self.create_subscription(JointState, "follower/joint_commands",
-                                 lambda msg: self.commands.append((time.time(), msg)), COMMAND_QOS)
-        self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
-        self.run_client = self.create_client(SetBool, "policy/run")
+        self.states = publisher(self, FOLLOWER_JOINT_STATES)
+        self.images = publisher(self, CAMERA_IMAGE, name=CAMERA_IMAGE.format(name="front"))
+        self.instructions = publisher(self, POLICY_INSTRUCTION)
+        subscription(self, FOLLOWER_JOINT_COMMANDS, lambda msg: self.commands.append((time.time(), msg)))
+        subscription(self, DIAGNOSTICS, self._on_diagnostics)
+        self.run_client = client(self, POLICY_RUN)
         self.publishing_states = False
         self.create_timer(0.02, self._publish_state)
 
@@ -129,7 +137,7 @@ def test_run_on_start_streams_at_the_first_follower_state(running):
 def test_the_instruction_is_latched_and_bad_messages_are_ignored_and_counted(running, ros):
     early = Node("instructor", context=ros)  # publishes before the inference node exists
     try:
-        early.create_publisher(String, "policy/instruction", LATCHED_QOS).publish(String(data="sort the blocks"))
+        publisher(early, POLICY_INSTRUCTION).publish(String(data="sort the blocks"))
         node, probe, wait = running()
         probe.images.publish(Image(height=2, width=2, step=2, encoding="mono8", data=bytes(4)))
         probe.states.publish(JointState(name=["shoulder_pan"], position=[0.0]))

@@ -9,8 +9,9 @@ import subprocess
 import sys
 
 import pytest
-from sensor_msgs.msg import JointState
 
+from so101_calibration.interface_contract import FOLLOWER_JOINT_STATES
+from so101_hardware.ros.endpoints import subscription
 from tests_support.rig import write_emulated_calibration
 from tests_support.ros import domain_for_this_process, ros_context, spin_until
 
@@ -35,7 +36,7 @@ def test_follower_process_stops_cleanly_and_releases_torque(make_emulator, tmp_p
 
             node = rclpy.create_node("probe", context=context)
             states = []
-            node.create_subscription(JointState, "follower/joint_states", states.append, 10)
+            subscription(node, FOLLOWER_JOINT_STATES, states.append)
             executor = SingleThreadedExecutor(context=context)
             executor.add_node(node)
             assert spin_until(executor, lambda: len(states) >= 10, 30), "the follower never published"

@@ -17,14 +17,13 @@ import pexpect
 import pytest
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from sensor_msgs.msg import Image, JointState
 
 from so101_bringup.share import config_path
 from so101_calibration import JOINT_NAMES
-from so101_hardware.cameras import Frame
-from so101_hardware.nodes.camera_node import image_message
-from so101_hardware.nodes.messages import joint_state
-from so101_hardware.nodes.qos import SENSOR_QOS, STATE_QOS
+from so101_calibration.interface_contract import CAMERA_IMAGE, FOLLOWER_JOINT_COMMANDS, FOLLOWER_JOINT_STATES
+from so101_hardware.ros.endpoints import publisher
+from so101_hardware.ros.images import image_message
+from so101_hardware.ros.joint_states import joint_state
 from so101_sim_bridge.recorder import read_hdf5_demos
 from tests_support.ros import domain_for_this_process
 
@@ -36,9 +35,9 @@ class FollowerAndCamera:
 
     def __init__(self, context):
         self.node = Node("rig", context=context)
-        self.states = self.node.create_publisher(JointState, "follower/joint_states", STATE_QOS)
-        self.commands = self.node.create_publisher(JointState, "follower/joint_commands", STATE_QOS)
-        self.images = self.node.create_publisher(Image, "cameras/wrist/image_raw", SENSOR_QOS)
+        self.states = publisher(self.node, FOLLOWER_JOINT_STATES)
+        self.commands = publisher(self.node, FOLLOWER_JOINT_COMMANDS)
+        self.images = publisher(self.node, CAMERA_IMAGE, name=CAMERA_IMAGE.format(name="wrist"))
         self.ticks = 0
         self.node.create_timer(0.01, self.tick)
         self.executor = SingleThreadedExecutor(context=context)
@@ -53,7 +52,7 @@ class FollowerAndCamera:
         self.commands.publish(joint_state(JOINT_NAMES, pose, now))
         if self.ticks % 3 == 0:
             image = np.full((48, 64, 3), self.ticks % 250, np.uint8)
-            self.images.publish(image_message(Frame(image, self.ticks, time.monotonic(), now), "wrist_camera"))
+            self.images.publish(image_message(image, now, "wrist_camera"))
         self.ticks += 1
 
     def close(self) -> None:

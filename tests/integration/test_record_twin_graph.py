@@ -21,10 +21,17 @@ from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
 from so101_bringup.arguments import TwinArgs
-from so101_bringup.graphs import twin_graph
+from so101_bringup.launch_graphs import twin_graph
 from so101_bringup.runner import GraphRunner
 from so101_calibration import JOINT_NAMES
-from so101_hardware.nodes.qos import LATCHED_QOS
+from so101_calibration.interface_contract import (
+    POLICY_INSTRUCTION,
+    RECORDER_START,
+    RECORDER_STOP,
+    TELEOP_ENGAGE,
+    Service,
+)
+from so101_hardware.ros.endpoints import client, publisher
 from so101_sim_bridge.recorder import read_hdf5_demos
 from tests_support.ros import domain_for_this_process, spin_until
 
@@ -41,22 +48,22 @@ class Operator:
         self.node = Node("operator", context=context)
         self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.node)
-        self.instruction = self.node.create_publisher(String, "policy/instruction", LATCHED_QOS)
+        self.instruction = publisher(self.node, POLICY_INSTRUCTION)
 
-    def call(self, service_type, name: str, request):
-        client = self.node.create_client(service_type, name)
-        assert client.wait_for_service(timeout_sec=TIMEOUT_S), f"no {name} service"
-        future = client.call_async(request)
-        assert spin_until(self.executor, future.done, TIMEOUT_S), f"{name} did not answer"
-        self.node.destroy_client(client)
+    def call(self, service: Service, request):
+        service_client = client(self.node, service)
+        assert service_client.wait_for_service(timeout_sec=TIMEOUT_S), f"no {service.name} service"
+        future = service_client.call_async(request)
+        assert spin_until(self.executor, future.done, TIMEOUT_S), f"{service.name} did not answer"
+        self.node.destroy_client(service_client)
         return future.result()
 
-    def call_until_success(self, service_type, name: str, request):
+    def call_until_success(self, service: Service, request):
         """Call until the service agrees (e.g. the recorder waits for its inputs to arrive)."""
         answers = []
 
         def succeeded() -> bool:
-            answers.append(self.call(service_type, name, request))
+            answers.append(self.call(service, request))
             return answers[-1].success
 
         assert spin_until(self.executor, succeeded, TIMEOUT_S), answers[-1].message
@@ -88,18 +95,18 @@ def test_teleop_mirrored_into_the_mujoco_twin_is_recorded_into_hdf5_and_lerobot(
         recorder = running.node("recorder")
         operator.instruction.publish(String(data=INSTRUCTION))
         operator.wait_for(lambda: recorder.instruction == INSTRUCTION)
-        operator.call_until_success(SetBool, "/teleop/engage", SetBool.Request(data=True))
+        operator.call_until_success(TELEOP_ENGAGE, SetBool.Request(data=True))
 
         operator.wait_for(lambda: not recorder.inputs.missing(time.time()))  # twin states, its cameras, commands
-        started = operator.call(Trigger, "/recorder/start", Trigger.Request())
+        started = operator.call(RECORDER_START, Trigger.Request())
         assert started.message == f"recording episode 1: {INSTRUCTION!r}"
         operator.wait_for(lambda: recorder.session.status.steps >= 10)
-        saved = operator.call(SetBool, "/recorder/stop", SetBool.Request(data=True))
+        saved = operator.call(RECORDER_STOP, SetBool.Request(data=True))
         assert saved.success and "episode 1 (success)" in saved.message and "data/demo_0, episode_0" in saved.message
 
-        assert operator.call(Trigger, "/recorder/start", Trigger.Request()).success
+        assert operator.call(RECORDER_START, Trigger.Request()).success
         operator.wait_for(lambda: recorder.session.status.steps >= 3)
-        failed = operator.call(SetBool, "/recorder/stop", SetBool.Request(data=False))
+        failed = operator.call(RECORDER_STOP, SetBool.Request(data=False))
         assert failed.success and "episode 2 (failure)" in failed.message and "data/demo_1" in failed.message
         operator.close()
     # leaving the runner destroyed the recorder node, which closed the writers (LeRobot metadata)

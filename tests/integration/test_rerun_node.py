@@ -11,17 +11,17 @@ import time
 
 import pytest
 from builtin_interfaces.msg import Duration
-from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from sensor_msgs.msg import Image, JointState
+from sensor_msgs.msg import Image
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from so101_bringup.graphs import rerun_graph
+from so101_bringup.launch_graphs import rerun_graph
 from so101_bringup.runner import GraphRunner, GraphStartError
 from so101_calibration import JOINT_NAMES
-from so101_hardware.nodes.messages import joint_state
-from so101_hardware.nodes.qos import SENSOR_QOS, STATE_QOS
+from so101_calibration.interface_contract import CAMERA_IMAGE, DIAGNOSTICS, FOLLOWER_JOINT_STATES, POLICY_CHUNK
+from so101_hardware.ros.endpoints import publisher, subscription
+from so101_hardware.ros.joint_states import joint_state
 from tests_support.net import free_ports, listening_addresses
 from tests_support.ros import domain_for_this_process, spin_until
 
@@ -49,18 +49,17 @@ def test_a_port_in_use_stops_the_start_with_what_to_do(ros):
 
 def test_malformed_messages_are_skipped_counted_and_reported(ros):
     grpc_port, web_port = free_ports(2)
-    graph = rerun_graph(image_topics=("cameras/wrist/image_raw",), grpc_port=grpc_port, web_port=web_port)
+    graph = rerun_graph(image_topics=(CAMERA_IMAGE.format(name="wrist"),), grpc_port=grpc_port, web_port=web_port)
     with GraphRunner(graph, context=ros) as running:
         viewer = running.node("rerun")
         node = Node("publisher", context=ros)
         executor = SingleThreadedExecutor(context=ros)
         executor.add_node(node)
         reports: list = []
-        node.create_subscription(DiagnosticArray, "/diagnostics", lambda m: reports.extend(
-            s for s in m.status if s.name == "rerun"), 10)
-        states = node.create_publisher(JointState, "follower/joint_states", STATE_QOS)
-        images = node.create_publisher(Image, "cameras/wrist/image_raw", SENSOR_QOS)
-        chunks = node.create_publisher(JointTrajectory, "policy/chunk", STATE_QOS)
+        subscription(node, DIAGNOSTICS, lambda m: reports.extend(s for s in m.status if s.name == "rerun"))
+        states = publisher(node, FOLLOWER_JOINT_STATES)
+        images = publisher(node, CAMERA_IMAGE, name=CAMERA_IMAGE.format(name="wrist"))
+        chunks = publisher(node, POLICY_CHUNK)
 
         def every_kind_counted() -> bool:
             """Publish one bad message of each kind until the node has counted all three (it reads best effort)."""

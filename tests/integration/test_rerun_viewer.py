@@ -15,16 +15,23 @@ import pytest
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from sensor_msgs.msg import Image, JointState
-from trajectory_msgs.msg import JointTrajectory
+from sensor_msgs.msg import Image
 
-from so101_bringup.graphs import rerun_graph
+from so101_bringup.launch_graphs import rerun_graph
 from so101_bringup.runner import GraphRunner
 from so101_bringup.visualization.log import CHUNK_COLOR, SOURCE_COLORS
 from so101_calibration import JOINT_NAMES
-from so101_hardware.nodes.messages import joint_state, stamp_from_seconds
-from so101_hardware.nodes.qos import DIAGNOSTICS_QOS, SENSOR_QOS, STATE_QOS
-from so101_policy.nodes.chunk_message import chunk_message
+from so101_calibration.interface_contract import (
+    CAMERA_IMAGE,
+    DIAGNOSTICS,
+    FOLLOWER_JOINT_COMMANDS,
+    FOLLOWER_JOINT_STATES,
+    LEADER_JOINT_STATES,
+    POLICY_CHUNK,
+)
+from so101_hardware.ros.chunk_messages import chunk_message
+from so101_hardware.ros.endpoints import publisher
+from so101_hardware.ros.joint_states import joint_state, stamp_from_seconds
 from tests_support.browser import HeadlessChromium, chromium_installed, pixels_near, rgb_of
 from tests_support.net import free_ports
 from tests_support.ros import spin_until
@@ -60,11 +67,11 @@ class Streams(Node):
     def __init__(self, **kwargs):
         super().__init__("streams", **kwargs)
         self.ticks = 0
-        self.states = {topic: self.create_publisher(JointState, topic, STATE_QOS)
-                       for topic in ("leader/joint_states", "follower/joint_states", "follower/joint_commands")}
-        self.images = self.create_publisher(Image, "cameras/wrist/image_raw", SENSOR_QOS)
-        self.chunks = self.create_publisher(JointTrajectory, "policy/chunk", STATE_QOS)
-        self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", DIAGNOSTICS_QOS)
+        self.states = {topic: publisher(self, topic)
+                       for topic in (LEADER_JOINT_STATES, FOLLOWER_JOINT_STATES, FOLLOWER_JOINT_COMMANDS)}
+        self.images = publisher(self, CAMERA_IMAGE, name=CAMERA_IMAGE.format(name="wrist"))
+        self.chunks = publisher(self, POLICY_CHUNK)
+        self.diagnostics = publisher(self, DIAGNOSTICS)
         self.create_timer(0.02, self.tick)
 
     @staticmethod
@@ -74,9 +81,9 @@ class Streams(Node):
     def tick(self) -> None:
         now = time.time()
         self.ticks += 1
-        self.states["leader/joint_states"].publish(joint_state(JOINT_NAMES, self.pose(now), now))
-        self.states["follower/joint_states"].publish(joint_state(JOINT_NAMES, self.pose(now - 0.15), now))
-        self.states["follower/joint_commands"].publish(joint_state(JOINT_NAMES, self.pose(now) + 0.3, now))
+        self.states[LEADER_JOINT_STATES].publish(joint_state(JOINT_NAMES, self.pose(now), now))
+        self.states[FOLLOWER_JOINT_STATES].publish(joint_state(JOINT_NAMES, self.pose(now - 0.15), now))
+        self.states[FOLLOWER_JOINT_COMMANDS].publish(joint_state(JOINT_NAMES, self.pose(now) + 0.3, now))
         if self.ticks % 5 == 0:
             self.images.publish(camera_image(now))
         if self.ticks % 25 == 0:
@@ -106,7 +113,7 @@ def stream_pixels(rgb: np.ndarray) -> dict[str, int]:
 @pytest.mark.timeout(300)
 def test_the_web_viewer_shows_joints_commands_chunks_and_the_camera(ros, tmp_path):
     grpc_port, web_port = free_ports(2)
-    graph = rerun_graph(image_topics=("cameras/wrist/image_raw",), grpc_port=grpc_port, web_port=web_port)
+    graph = rerun_graph(image_topics=(CAMERA_IMAGE.format(name="wrist"),), grpc_port=grpc_port, web_port=web_port)
     with GraphRunner(graph, context=ros) as running:
         viewer = running.node("rerun")
         streams = Streams(context=ros)

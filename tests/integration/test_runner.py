@@ -10,18 +10,17 @@ import time
 
 import pexpect
 import pytest
-
-from tests_support.ros import domain_for_this_process
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
 from rclpy.task import Future
-from sensor_msgs.msg import Image, JointState
 
 from so101_bringup.arguments import TeleopArgs
-from so101_bringup.graphs import teleop_graph
+from so101_bringup.launch_graphs import teleop_graph
 from so101_bringup.runner import GraphRunError, GraphRunner, GraphStartError
 from so101_calibration import JOINT_NAMES, MOTOR_IDS
+from so101_calibration.interface_contract import CAMERA_IMAGE, FOLLOWER_JOINT_STATES, LEADER_JOINT_STATES, Topic
+from so101_hardware.ros.endpoints import subscription
+from tests_support.ros import domain_for_this_process
 
 TIMEOUT_S = 30.0
 
@@ -30,8 +29,8 @@ def domain_id() -> int:
     return domain_for_this_process(offset=11)
 
 
-def first_messages(node: Node, msg_type, topic: str, count: int, qos=10) -> Future:
-    """A future completed with the first `count` messages on `topic`."""
+def first_messages(node: Node, topic: Topic, count: int, name: str | None = None) -> Future:
+    """A future completed with the first `count` messages on `topic` (or on `name`, of that topic's type)."""
     future, received = Future(), []
 
     def on_message(msg) -> None:
@@ -39,7 +38,7 @@ def first_messages(node: Node, msg_type, topic: str, count: int, qos=10) -> Futu
         if len(received) == count and not future.done():
             future.set_result(list(received))
 
-    node.create_subscription(msg_type, topic, on_message, qos)
+    subscription(node, topic, on_message, name=name)
     return future
 
 
@@ -63,9 +62,9 @@ def test_emulated_teleop_graph_publishes_and_stops_with_torque_off(tmp_path):
         probe = Node("probe", context=running.context)
         executor = SingleThreadedExecutor(context=running.context)
         executor.add_node(probe)
-        states = first_messages(probe, JointState, "/follower/joint_states", 10)
-        leader = first_messages(probe, JointState, "/leader/joint_states", 10)
-        wrist = first_messages(probe, Image, "/cameras/wrist/image_raw", 2, qos_profile_sensor_data)
+        states = first_messages(probe, FOLLOWER_JOINT_STATES, 10)
+        leader = first_messages(probe, LEADER_JOINT_STATES, 10)
+        wrist = first_messages(probe, CAMERA_IMAGE, 2, name=CAMERA_IMAGE.format(name="wrist"))
         spin_until(executor, [states, leader, wrist])
         executor.shutdown()
         probe.destroy_node()
@@ -75,8 +74,8 @@ def test_emulated_teleop_graph_publishes_and_stops_with_torque_off(tmp_path):
         assert torque_enabled(follower_bus) == [1] * len(MOTOR_IDS)
         follower = running.node("follower")
         assert follower.get_parameter("arm_id").value == "emulated_follower"  # explicit, from the emulate graph
-        assert follower.get_parameter("limit_margin_rad").value == 0.0349  # from follower.yaml
-        assert follower.get_parameter("max_velocity_rad_s").value == 2.5  # explicit wins over follower.yaml
+        assert follower.get_parameter("max_velocity_rad_s").value == 2.5  # the override, as `--set` gives it
+        assert running.node("camera_wrist").get_parameter("device").value == "/dev/so101_cam_wrist"  # cameras.yaml
     assert torque_enabled(follower_bus) == [0] * len(MOTOR_IDS), "destroying the follower node released torque"
     assert list(tmp_path.iterdir()) == [], "the emulated buses removed their links"
 
@@ -121,7 +120,7 @@ def test_a_node_run_as_a_process_gets_its_parameters_and_stops_with_torque_off(t
         probe = Node("probe", context=running.context)
         executor = SingleThreadedExecutor(context=running.context)
         executor.add_node(probe)
-        states = first_messages(probe, JointState, "/follower/joint_states", 60)
+        states = first_messages(probe, FOLLOWER_JOINT_STATES, 60)
         spin_until(executor, [states])
         executor.shutdown()
         probe.destroy_node()

@@ -18,7 +18,6 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image, JointState
-from std_msgs.msg import Float64
 
 from so101_bringup.share import config_path
 from so101_calibration import (
@@ -29,9 +28,18 @@ from so101_calibration import (
     build_sim_mapping,
     read_calibration_file,
 )
-from so101_hardware.nodes.diagnostics import ERROR, WARN
-from so101_hardware.nodes.messages import joint_state
-from so101_hardware.nodes.qos import SENSOR_QOS, STATE_QOS
+from so101_calibration.interface_contract import (
+    DIAGNOSTICS,
+    FOLLOWER_JOINT_STATES,
+    SIM_CAMERA_IMAGE,
+    SIM_JOINT_COMMAND,
+    SIM_JOINT_STATES,
+    TWIN_LAG,
+    TWIN_TRACKING,
+)
+from so101_hardware.ros.diagnostics import ERROR, WARN
+from so101_hardware.ros.endpoints import publisher, subscription
+from so101_hardware.ros.joint_states import joint_state
 from so101_sim_bridge.nodes.twin_bridge_node import TwinBridgeNode
 from tests_support.ros import domain_for_this_process, spin_until
 
@@ -51,16 +59,16 @@ class Probe:
         self.diagnostics: dict[str, dict[str, str]] = {}
         self.images: dict[str, list[Image]] = {"wrist": [], "front": []}
         self.sim_states: list[JointState] = []
-        self._follower = self.node.create_publisher(JointState, "follower/joint_states", STATE_QOS)
-        self._sim = self.node.create_publisher(JointState, "/isaac_joint_states", STATE_QOS)
+        self._follower = publisher(self.node, FOLLOWER_JOINT_STATES)
+        self._sim = publisher(self.node, SIM_JOINT_STATES)
         self._echo_offset = echo_offset
-        self.node.create_subscription(JointState, "/isaac_joint_command", self._on_command, STATE_QOS)
-        self.node.create_subscription(JointState, "/isaac_joint_states", self.sim_states.append, STATE_QOS)
-        self.node.create_subscription(JointState, "twin/tracking", self.tracking.append, STATE_QOS)
-        self.node.create_subscription(Float64, "twin/lag", lambda m: self.lags.append(m.data), STATE_QOS)
-        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
+        subscription(self.node, SIM_JOINT_COMMAND, self._on_command)
+        subscription(self.node, SIM_JOINT_STATES, self.sim_states.append)
+        subscription(self.node, TWIN_TRACKING, self.tracking.append)
+        subscription(self.node, TWIN_LAG, lambda m: self.lags.append(m.data))
+        subscription(self.node, DIAGNOSTICS, self._on_diagnostics)
         for name, images in self.images.items():
-            self.node.create_subscription(Image, f"/sim/cameras/{name}/image_raw", images.append, SENSOR_QOS)
+            subscription(self.node, SIM_CAMERA_IMAGE, images.append, name=SIM_CAMERA_IMAGE.format(name=name))
         self.node.create_timer(0.01, self._publish_follower)
 
     def _publish_follower(self) -> None:
@@ -167,9 +175,9 @@ def test_bad_messages_are_refused_counted_and_reported_never_applied(ros, ros_no
     bridge = make(ros_nodes, TwinBridgeNode, ros, state_topic="/other_sim/joint_states")
     probe = Node("bad_input", context=ros)
     ros_nodes.append(probe)
-    commands = probe.create_publisher(JointState, "/isaac_joint_command", STATE_QOS)
-    follower = probe.create_publisher(JointState, "follower/joint_states", STATE_QOS)
-    other_sim = probe.create_publisher(JointState, "/other_sim/joint_states", STATE_QOS)
+    commands = publisher(probe, SIM_JOINT_COMMAND)
+    follower = publisher(probe, FOLLOWER_JOINT_STATES)
+    other_sim = publisher(probe, SIM_JOINT_STATES, name="/other_sim/joint_states")
     executor = run(ros, twin, bridge, probe)
 
     def publish_bad() -> bool:

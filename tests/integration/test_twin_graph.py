@@ -8,8 +8,9 @@ import pexpect
 import pytest
 
 from so101_bringup.arguments import TwinArgs, parse_arguments
-from so101_bringup.graphs import twin_graph
+from so101_bringup.launch_graphs import twin_graph
 from so101_bringup.share import config_path
+from so101_calibration.interface_contract import SIM_JOINT_STATES
 from tests_support.ros import domain_for_this_process
 
 
@@ -22,9 +23,20 @@ def test_mujoco_twin_graph_is_teleop_then_twin_bridge_and_recorder():
     assert [node.name for node in with_cameras.nodes][3:5] == ["camera_wrist", "camera_front"]
     same_arm = {"arm_id": "emulated_follower", "calibration": str(config_path("calibration"))}
     assert dict(graph.node("twin_bridge").parameters) == same_arm
-    assert dict(graph.node("recorder").parameters) == same_arm
+    bridge_mapping = {"sim_names": "so101", "sim_units": "physical", "sim_map": "",
+                      "state_topic": SIM_JOINT_STATES.name}
+    assert dict(graph.node("recorder").parameters) == {**same_arm, **bridge_mapping}
     assert graph.node("mujoco_twin").param_files == (config_path("mujoco_twin.yaml"),)
     assert graph.node("recorder").param_files == (config_path("recorder.yaml"),)
+
+
+def test_the_recorder_writes_in_the_bridges_sim_mapping_whatever_sets_it():
+    """A sim mapping set on the bridge (e.g. LeIsaac's units) reaches the recorder, or its HDF5 file would not
+    replay in the scene it mirrors; setting the recorder's alone is refused."""
+    graph = twin_graph(TwinArgs(emulate=True)).with_parameters([("twin_bridge", "sim_units", "leisaac")])
+    assert graph.node("recorder").parameters["sim_units"] == "leisaac"
+    with pytest.raises(ValueError, match="recorder.sim_units follows twin_bridge.sim_units"):
+        graph.with_parameters([("recorder", "sim_units", "physical")])
 
 
 def test_with_isaac_sim_the_mujoco_twin_is_left_out_and_samples_are_timed_on_arrival():

@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 
 from so101_policy import PolicyServer, Protocol, ServerConfig
-from so101_policy.backends.base import Policy
+from so101_policy.server.backends.base import Policy
 
 JOIN_TIMEOUT_S = 10.0
 

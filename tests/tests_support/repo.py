@@ -3,7 +3,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-# folder → ROS 2 package name (DESIGN.md §3)
+# folder → ROS 2 package name (docs/architecture.md §3)
 PACKAGES = {
     "hardware": "so101_hardware",
     "calibration": "so101_calibration",

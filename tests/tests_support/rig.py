@@ -1,9 +1,10 @@
-"""A teleop rig for hardware-in-the-loop tests: leader, follower and teleop nodes on real buses.
+"""A teleop rig for hardware-in-the-loop tests: the teleop graph (leader, follower, teleop) on real buses.
 
-By default both buses are emulated (UART timing at 1 Mbps, calibrated like a real arm) and the
-rig keeps the emulators so tests can check the servos' own record of every goal. With real
-ports (pytest --leader-port/--follower-port or SO101_LEADER_PORT/SO101_FOLLOWER_PORT) the same
-nodes run against real arms and their calibration ids; emulator-only checks are skipped then.
+The graph is the one `so101 run teleop` and `ros2 launch` start, run by the same GraphRunner. By
+default both buses are emulated (UART timing at 1 Mbps, calibrated like a real arm) and the rig
+keeps the emulators so tests can check the servos' own record of every goal. With real ports
+(pytest --leader-port/--follower-port or SO101_LEADER_PORT/SO101_FOLLOWER_PORT) the same nodes
+run against real arms and their calibration ids; emulator-only checks are skipped then.
 """
 from __future__ import annotations
 
@@ -13,21 +14,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from std_srvs.srv import SetBool
 
+from so101_bringup.arguments import TeleopArgs
+from so101_bringup.graph_spec import Graph
+from so101_bringup.launch_graphs import teleop_graph
+from so101_bringup.runner import GraphRunner
 from so101_calibration import JOINT_NAMES, ArmCalibration, MotorCalibration, radians_to_ticks, write_calibration_file
+from so101_calibration.interface_contract import (
+    FOLLOWER_ESTOP,
+    FOLLOWER_JOINT_COMMANDS,
+    FOLLOWER_JOINT_STATES,
+    LEADER_JOINT_STATES,
+    TELEOP_ENGAGE,
+)
 from so101_calibration.joints import SO101_JOINTS
-from so101_hardware.emulator import BusEmulator, EmulatorConfig
-from so101_hardware.nodes.follower_node import FollowerNode
-from so101_hardware.nodes.leader_node import LeaderNode
-from so101_hardware.nodes.messages import joint_state, seconds_from_stamp
-from so101_hardware.nodes.qos import COMMAND_QOS, STATE_QOS
-from so101_hardware.nodes.teleop_node import TeleopNode
+from so101_hardware.emulator import BusEmulator
+from so101_hardware.ros.endpoints import client, publisher, subscription
+from so101_hardware.ros.joint_states import joint_state
+from so101_hardware.ros.stamps import seconds_from_stamp
 
 # An emulated arm's calibration: offsets 0, ranges wider than the scripted hand's sweep.
 EMULATED_RANGES = {
@@ -67,11 +75,11 @@ class Probe(Node):
         super().__init__("probe", context=context)
         self.record = Recorded()
         self.lock = threading.Lock()
-        self.create_subscription(JointState, "leader/joint_states", lambda m: self._keep("leader", m), STATE_QOS)
-        self.create_subscription(JointState, "follower/joint_states", lambda m: self._keep("follower", m), STATE_QOS)
-        self.commands = self.create_publisher(JointState, "follower/joint_commands", COMMAND_QOS)
-        self.engage_client = self.create_client(SetBool, "teleop/engage")
-        self.estop_client = self.create_client(SetBool, "follower/estop")
+        subscription(self, LEADER_JOINT_STATES, lambda m: self._keep("leader", m))
+        subscription(self, FOLLOWER_JOINT_STATES, lambda m: self._keep("follower", m))
+        self.commands = publisher(self, FOLLOWER_JOINT_COMMANDS)
+        self.engage_client = client(self, TELEOP_ENGAGE)
+        self.estop_client = client(self, FOLLOWER_ESTOP)
 
     def _keep(self, which: str, msg: JointState) -> None:
         with self.lock:
@@ -113,8 +121,34 @@ class RigPorts:
         return bool(self.leader_port and self.follower_port)
 
 
+FOLLOWER_START_TICKS = {1: 2048, 2: 1500, 3: 2600, 4: 2400, 5: 2048, 6: 2000}
+"""Where the emulated follower starts: away from the leader, so engaging moves it."""
+RIG_RATE_HZ = 100.0
+
+
+def rig_graph(tmp_path: Path, ports: RigPorts, follower_emulator: dict | None = None) -> Graph:
+    """The teleop graph without cameras, on the emulated buses (default) or on the real arms of `ports`."""
+    if ports.real:
+        args = TeleopArgs(
+            leader_port=ports.leader_port, follower_port=ports.follower_port, leader_id=ports.leader_id,
+            follower_id=ports.follower_id, leader_calibration=ports.calibration_dir,
+            follower_calibration=ports.calibration_dir, cameras=False,
+            leader_rate_hz=RIG_RATE_HZ, follower_rate_hz=RIG_RATE_HZ,
+        )
+        return teleop_graph(args)
+    args = TeleopArgs(
+        emulate=True, emulator_dir=str(tmp_path), cameras=False, emulator_seed=3,
+        leader_calibration=str(write_emulated_calibration(tmp_path / f"{ports.leader_id}.json")),
+        follower_calibration=str(write_emulated_calibration(tmp_path / f"{ports.follower_id}.json")),
+        leader_rate_hz=RIG_RATE_HZ, follower_rate_hz=RIG_RATE_HZ,
+    )
+    changes = {"initial_positions": FOLLOWER_START_TICKS, "seed": 4, **(follower_emulator or {})}
+    return teleop_graph(args).with_emulator("follower", **changes)
+
+
 class TeleopRig:
-    """Start with `with TeleopRig(...) as rig:`; spins every node on one executor in a thread."""
+    """`with TeleopRig(...) as rig:` runs the teleop graph through the runner (as `so101 run teleop` does),
+    in the test's context, plus the test's probe node; emulators are kept for their goal records."""
 
     def __init__(
         self,
@@ -125,87 +159,38 @@ class TeleopRig:
         follower_params: dict | None = None,
         leader_params: dict | None = None,
         follower_emulator: dict | None = None,
-        start_teleop: bool = True,
     ):
-        self.context = context
         self.ports = ports
-        self.leader_emu: BusEmulator | None = None
-        self.follower_emu: BusEmulator | None = None
-        if ports.real:
-            leader_port, follower_port = ports.leader_port, ports.follower_port
-            calibration = ports.calibration_dir or ""
-            leader_cal = follower_cal = calibration
-        else:
-            leader_cal = str(write_emulated_calibration(tmp_path / "leader.json"))
-            follower_cal = str(write_emulated_calibration(tmp_path / "follower.json"))
-            self.leader_emu = BusEmulator(
-                EmulatorConfig(role="leader", link=str(tmp_path / "leader_bus"), calibration=leader_cal, seed=3)
-            ).start()
-            follower_extra = {"initial_positions": {1: 2048, 2: 1500, 3: 2600, 4: 2400, 5: 2048, 6: 2000}}
-            follower_extra.update(follower_emulator or {})
-            self.follower_emu = BusEmulator(
-                EmulatorConfig(
-                    role="follower", link=str(tmp_path / "follower_bus"), calibration=follower_cal, seed=4,
-                    **follower_extra,
-                )
-            ).start()
-            leader_port, follower_port = self.leader_emu.port, self.follower_emu.port
-        self.nodes: list[Node] = []
-        # One single-threaded executor per node, each on its own thread: like separate processes
-        # as far as scheduling goes. One shared MultiThreadedExecutor delayed 100 Hz timers by up
-        # to hundreds of ms here (its thread pool queues every node's callbacks together).
-        self.executors: list[SingleThreadedExecutor] = []
-        self._threads: list[threading.Thread] = []
-        try:
-            self.leader = self._add(
-                LeaderNode,
-                {"port": leader_port, "arm_id": ports.leader_id, "calibration": leader_cal, "rate_hz": 100.0,
-                 **(leader_params or {})},
-            )
-            self.follower = self._add(
-                FollowerNode,
-                {"port": follower_port, "arm_id": ports.follower_id, "calibration": follower_cal, "rate_hz": 100.0,
-                 **(follower_params or {})},
-            )
-            self.teleop = self._add(TeleopNode, teleop_params or {}) if start_teleop else None
-            self.probe = Probe(context)
-            self._spin_later(self.probe)
-        except BaseException:
-            self.close()
-            raise
-
-    def _add(self, node_cls, params: dict) -> Node:
-        overrides = [Parameter(k, value=v) for k, v in params.items()]
-        node = node_cls(context=self.context, parameter_overrides=overrides)
-        self.nodes.append(node)
-        self._spin_later(node)
-        return node
-
-    def _spin_later(self, node: Node) -> None:
-        executor = SingleThreadedExecutor(context=self.context)
-        executor.add_node(node)
-        self.executors.append(executor)
+        overrides = [
+            (node, name, value)
+            for node, params in (("teleop", teleop_params), ("follower", follower_params), ("leader", leader_params))
+            for name, value in (params or {}).items()
+        ]
+        self.runner = GraphRunner(rig_graph(tmp_path, ports, follower_emulator).with_parameters(overrides),
+                                  context=context)
+        self.probe = Probe(context)
+        self.executor = SingleThreadedExecutor(context=context)
+        self.executor.add_node(self.probe)
+        self._thread = threading.Thread(target=self.executor.spin, name="spin-probe", daemon=True)
 
     def __enter__(self) -> TeleopRig:
-        for executor, node in zip(self.executors, [*self.nodes, self.probe]):
-            thread = threading.Thread(target=executor.spin, name=f"spin-{node.get_name()}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        try:
+            self.runner.start()
+        except BaseException:
+            self.probe.destroy_node()
+            raise
+        self.leader, self.follower, self.teleop = (self.runner.node(n) for n in ("leader", "follower", "teleop"))
+        emulated = not self.ports.real
+        self.leader_emu = self.runner.emulator("leader") if emulated else None
+        self.follower_emu = self.runner.emulator("follower") if emulated else None
+        self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        for executor in self.executors:
-            executor.shutdown(timeout_sec=5)
-        for thread in self._threads:
-            thread.join(timeout=5)
-        for node in reversed(self.nodes):
-            node.destroy_node()
-        for emu in (self.follower_emu, self.leader_emu):
-            if emu is not None:
-                emu.stop()
+        self.executor.shutdown(timeout_sec=5)
+        self._thread.join(timeout=5)
+        self.probe.destroy_node()
+        self.runner.stop()
 
     def wait_for(self, condition, timeout_s: float) -> bool:
         """Wait for a condition on what the nodes did (bounded; checks every few ms)."""
@@ -231,4 +216,3 @@ def goals_by_motor(emulator: BusEmulator, since: float = 0.0) -> dict[int, list]
     return out
 
 
-__all__ = ["RigPorts", "TeleopRig", "goals_by_motor", "write_emulated_calibration", "rclpy"]

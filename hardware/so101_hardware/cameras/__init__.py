@@ -12,7 +12,7 @@ decodable frame counter, and a video file, all behind the same API::
 Failures raise ``CameraError`` subclasses whose message says what to do.
 """
 from so101_hardware.cameras.camera import ThreadedCamera
-from so101_hardware.cameras.config import SOURCE_KINDS, CameraConfig
+from so101_hardware.cameras.config import SOURCE_KINDS, CameraConfig, CameraNodeConfig
 from so101_hardware.cameras.errors import (
     CameraError,
     CameraNotStartedError,
@@ -29,6 +29,7 @@ from so101_hardware.cameras.synthetic_source import decode_frame_counter, render
 __all__ = [
     "SOURCE_KINDS",
     "CameraConfig",
+    "CameraNodeConfig",
     "CameraError",
     "CameraNotStartedError",
     "CameraOpenError",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 SOURCE_KINDS = ("opencv", "synthetic", "file")
@@ -118,3 +118,37 @@ class CameraConfig:
                 f"device must be a camera index (0, 1, ...), a /dev/video* path or a udev symlink, got {device!r}"
             )
         return device
+
+
+def _camera_default(name: str) -> Any:
+    return next(f.default for f in fields(CameraConfig) if f.name == name)
+
+
+@dataclass(frozen=True)
+class CameraNodeConfig:
+    """The camera node's parameters (one ROS parameter per field): a CameraConfig as ROS can carry it.
+
+    Defaults are CameraConfig's; ROS parameters have no None and no int-or-string, so `device` is
+    text (digits mean an index) and an empty `fourcc` keeps the camera's own.
+    """
+
+    name: str = "wrist"
+    source: str = field(default=_camera_default("source"), metadata={"help": " | ".join(SOURCE_KINDS)})
+    device: str = field(
+        default=str(_camera_default("device")),
+        metadata={"help": "index (e.g. 0), /dev/videoN, udev name or video file"},
+    )
+    width: int = _camera_default("width")
+    height: int = _camera_default("height")
+    fps: float = _camera_default("fps")
+    fourcc: str = field(
+        default=_camera_default("fourcc"), metadata={"help": "four characters; empty: the camera's default"}
+    )
+    frame_id: str = field(default="", metadata={"help": "header frame_id; empty: <name>_camera"})
+
+    def camera_config(self) -> CameraConfig:
+        device: int | str = int(self.device) if self.device.isdigit() else self.device
+        return CameraConfig(
+            name=self.name, source=self.source, device=device, width=self.width, height=self.height,
+            fps=self.fps, fourcc=self.fourcc or None,
+        )

@@ -35,7 +35,7 @@ from so101_hardware.emulator.records import EmulatorStats, GoalRecord
 from so101_hardware.emulator.servo import EmulatedServo
 from so101_hardware.emulator.timing import byte_time_s, client_baudrate, reply_deadlines
 from so101_hardware.emulator.trajectory import LeaderTrajectory, Waypoint, WaypointTrajectory
-from so101_hardware.protocol import Instruction
+from so101_hardware.sts_protocol import Instruction
 
 _log = logging.getLogger(__name__)
 

@@ -39,6 +39,13 @@ def _error_bits(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"expected ID:MASK like 3:0x20, got {text!r}") from None
 
 
+def _initial_positions(text: str) -> dict[int, int]:
+    try:
+        return {int(motor): int(ticks) for motor, _, ticks in (part.partition(":") for part in text.split(",") if part)}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ID:TICKS pairs like 1:2048,2:1500, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=_PROG, description="Emulate an SO-101 STS3215 servo bus on a pseudo-terminal."
@@ -69,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--latency-spike-rate", type=float, default=0.0, help="probability a reply is delayed")
     parser.add_argument("--latency-spike-ms", type=float, default=50.0, help="delay of a latency spike (default 50 ms)")
+    parser.add_argument(
+        "--reorder-rate", type=float, default=0.0, help="probability the answers of one SYNC_READ come in another order"
+    )
+    parser.add_argument(
+        "--initial-positions", type=_initial_positions, metavar="ID:TICKS,...",
+        help="encoder ticks the servos start at, e.g. 1:2048,2:1500 (default: a seeded rest pose near mid-range)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for faults, leader trajectory and sensor noise")
     parser.add_argument(
         "--calibration", metavar="FILE", help="LeRobot calibration file whose offsets and limits the servos hold"
@@ -84,6 +98,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         latency_spike_rate=args.latency_spike_rate,
         latency_spike_s=args.latency_spike_ms / 1000.0,
         error_bits=dict(args.error_bits),
+        reorder_sync_read_rate=args.reorder_rate,
     )
     return EmulatorConfig(
         ids=args.ids,
@@ -93,6 +108,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         link=args.link,
         seed=args.seed,
         calibration=args.calibration,
+        initial_positions=args.initial_positions,
         faults=faults,
     )
 

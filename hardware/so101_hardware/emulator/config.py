@@ -11,7 +11,7 @@ from typing import Literal
 
 from so101_hardware.control_table import BAUD_INDEX_BY_RATE, STS3215_RESOLUTION
 from so101_hardware.emulator.physics import MotorModel
-from so101_hardware.protocol import BROADCAST_ID
+from so101_hardware.sts_protocol import BROADCAST_ID
 
 Role = Literal["follower", "leader"]
 ROLES: tuple[Role, ...] = ("follower", "leader")
@@ -29,7 +29,7 @@ class FaultConfig:
     Rates are per status packet (one servo's answer). `error_bits` maps a motor id to the ERR
     byte it reports (and its Status register); 0x80 and above make the PyPI SDK reject the reply.
     `reorder_sync_read_rate` shuffles the answers of one SYNC_READ, which breaks order-dependent
-    parsers such as the PyPI SDK's (reference §10).
+    parsers such as the PyPI SDK's (docs/reference/feetech-sts.md §10).
     """
 
     drop_reply_rate: float = 0.0

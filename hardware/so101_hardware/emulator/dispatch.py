@@ -1,7 +1,7 @@
 """Execution of instruction packets on the servos that hear them, producing their status packets.
 
 Pure bus logic, no I/O or timing: given a decoded packet and the client's baud rate, apply it
-and return the replies in wire order. Rules (reference §2, §3):
+and return the replies in wire order. Rules (docs/reference/feetech-sts.md §2, §3):
 - A servo hears a packet only while plugged in and when the client's baud is within 3 % of its own.
 - Packets to broadcast (0xFE) get no reply, except PING: every servo answers, in id order.
 - Response_Status_Level 0 limits replies to READ, PING and SYNC_READ (the reading instructions).
@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from so101_hardware import protocol
+from so101_hardware import sts_protocol
 from so101_hardware.emulator.records import EmulatorStats
 from so101_hardware.emulator.servo import EmulatedServo
 from so101_hardware.emulator.timing import baud_matches
-from so101_hardware.protocol import BROADCAST_ID, Instruction, Packet
+from so101_hardware.sts_protocol import BROADCAST_ID, Instruction, Packet
 
-_MAX_READ = protocol.MAX_PACKET_LEN - protocol.STATUS_OVERHEAD  # data bytes a status packet can carry
+_MAX_READ = sts_protocol.MAX_PACKET_LEN - sts_protocol.STATUS_OVERHEAD  # data bytes a status packet can carry
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Dispatcher:
 
     @staticmethod
     def _status(motor_id: int, servo: EmulatedServo, data: bytes = b"") -> Reply:
-        return Reply(servo, protocol.status(motor_id, servo.error_byte, data))
+        return Reply(servo, sts_protocol.status(motor_id, servo.error_byte, data))
 
     def _acknowledge(self, packet: Packet, servos: list[EmulatedServo]) -> list[Reply]:
         """Empty status packets for a unicast instruction, where Response_Status_Level allows."""

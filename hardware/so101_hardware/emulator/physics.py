@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-ACCELERATION_UNIT_TICKS_S2 = 100.0  # Acceleration register: ~100 steps/s² per unit (reference §7)
+ACCELERATION_UNIT_TICKS_S2 = 100.0  # Acceleration register: ~100 steps/s² per unit (docs/reference/feetech-sts.md §7)
 MAX_LOAD_PERMILLE = 1000  # Present_Load is 0.1 % of full duty
 _STEP_S = 0.001  # integration step; the loop stops early once the joint has settled
 _TIME_EPSILON_S = 1e-9  # float residue of summed steps, not worth a step of its own

@@ -1,6 +1,6 @@
 """Framing of the byte stream a client writes into instruction packets.
 
-Uses protocol.parse_packet, so the emulator accepts exactly the frames the driver produces.
+Uses sts_protocol.parse_packet, so the emulator accepts exactly the frames the driver produces.
 Bad checksums and noise are counted and skipped, as a servo's UART receiver would. An
 incomplete packet left when the line goes quiet is discarded (the firmware's receive timeout),
 so a truncated write cannot swallow the next good packet.
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from so101_hardware import protocol
+from so101_hardware import sts_protocol
 from so101_hardware.emulator.records import EmulatorStats
 
 
 @dataclass(frozen=True)
 class Incoming:
-    packet: protocol.Packet
+    packet: sts_protocol.Packet
     wire_bytes: int  # length of the packet on the wire, for UART timing
 
 
@@ -29,7 +29,7 @@ class PacketReader:
         self._buffer += data
         packets: list[Incoming] = []
         while self._buffer:
-            result = protocol.parse_packet(self._buffer)
+            result = sts_protocol.parse_packet(self._buffer)
             if result.consumed == 0:
                 break
             self._stats.garbage_bytes += result.discarded

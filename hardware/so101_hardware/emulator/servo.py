@@ -1,6 +1,6 @@
 """One emulated STS3215: its control table and how the firmware reacts to register writes.
 
-Rules (reference §5, §7; where the reference is silent, the choice is documented here):
+Rules (docs/reference/feetech-sts.md §5, §7; where the reference is silent, the choice is documented here):
 - Memory is control_table.default_memory() (87 bytes, model 777). Reads past address 86 return
   zeros, so a READ always carries the requested byte count.
 - Writes to bytes that belong to no register, or to read-only registers (firmware version,
@@ -51,7 +51,7 @@ _OWNER: dict[int, Register] = {
 }
 _PERSISTENT_AREAS = (Area.EEPROM, Area.FACTORY)
 _PERSISTENT_ADDRESSES = frozenset(address for address, reg in _OWNER.items() if reg.area in _PERSISTENT_AREAS)
-_ASYNC_WRITE_FLAG = 64  # reads 1 while a REG_WRITE waits for ACTION (reference §7, [doc])
+_ASYNC_WRITE_FLAG = 64  # reads 1 while a REG_WRITE waits for ACTION (docs/reference/feetech-sts.md §7, [doc])
 _ID = register("ID").address
 _BAUD_RATE = register("Baud_Rate").address
 _RETURN_DELAY = register("Return_Delay_Time").address
@@ -60,7 +60,8 @@ _TORQUE_ENABLE = register("Torque_Enable").address
 _LOCK = register("Lock").address
 _MID_POSITION = STS3215_RESOLUTION // 2
 _HOMING = register("Homing_Offset")
-_HOMING_LIMIT = 2047  # largest Homing_Offset magnitude: sign-magnitude with the sign in bit 11 (reference §5)
+_HOMING_LIMIT = 2047
+"""Largest Homing_Offset magnitude: sign-magnitude with the sign in bit 11 (docs/reference/feetech-sts.md §5)."""
 _TORQUE_ON = 1
 _CALIBRATE_MIDPOINT = 128
 _POSITION_MODE = 0
@@ -229,7 +230,8 @@ class EmulatedServo:
         for address in _PERSISTENT_ADDRESSES:
             memory[address] = self._eeprom[address]
         self._memory[:] = memory
-        self._set("Torque_Limit", self._get("Max_Torque_Limit"))  # loaded at power-up (reference §7)
+        # loaded at power-up (docs/reference/feetech-sts.md §7)
+        self._set("Torque_Limit", self._get("Max_Torque_Limit"))
         self._refresh_feedback()
         self._set("Goal_Position", self._get("Present_Position"))
 

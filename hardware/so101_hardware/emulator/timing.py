@@ -2,7 +2,7 @@
 
 A pty moves bytes instantly. A real bus at 1 Mbps needs 10 µs per byte (8N1 = 10 bit times)
 in each direction, plus each servo's Return_Delay_Time (2 µs per unit) before it answers
-(reference §9). Emulating that makes driver latency and benchmark numbers meaningful.
+(docs/reference/feetech-sts.md §9). Emulating that makes driver latency and benchmark numbers meaningful.
 """
 from __future__ import annotations
 

@@ -8,33 +8,26 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-
-from rclpy.node import Node
+from typing import ClassVar
 
 from so101_calibration import ArmRole
 from so101_hardware.connection import ArmConnectionConfig, ConnectedArm, connect_arm
 from so101_hardware.errors import BusError
 from so101_hardware.metrics import LatencyStats, RateMeter
-from so101_hardware.nodes.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
-from so101_hardware.nodes.params import declare_config
-from so101_hardware.nodes.runtime import abandon
+from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
+from so101_hardware.ros.lifecycle import So101Node
 
 ENVIRONMENT_PERIOD_S = 1.0  # temperatures and voltages change slowly: read them once a second
 
 
-class ArmNode(Node):
-    CONFIG: type[ArmConnectionConfig]
-    ROLE: ArmRole
+class ArmNode(So101Node):
+    CONFIG: ClassVar[type[ArmConnectionConfig]]
+    ROLE: ClassVar[ArmRole]
 
-    def __init__(self, default_name: str, **node_kwargs):
-        super().__init__(node_kwargs.pop("node_name", default_name), **node_kwargs)
-        try:
-            self.config = declare_config(self, self.CONFIG)
-            self.connected: ConnectedArm = connect_arm(self.config, self.ROLE)
-        except BaseException:
-            abandon(self)
-            raise
+    def setup(self) -> None:
+        self.connected: ConnectedArm = connect_arm(self.config, self.ROLE)
         self.arm = self.connected.arm
+        self.release_on_failure(self.arm.disconnect)
         self.tick_errors: Counter[str] = Counter()
         self.rate = RateMeter()
         self.read_latency = LatencyStats()

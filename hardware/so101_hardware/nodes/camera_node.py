@@ -3,82 +3,34 @@
 Frames are captured on the camera's own thread (so101_hardware.cameras) and published from a
 publishing thread that waits for each new frame, so nothing here polls and the stamp is the
 capture time. Sensor-data QoS: a late subscriber wants the newest frame, not a backlog.
-Images are built with numpy (no cv_bridge, which is not installable here: DESIGN.md §5).
 """
 from __future__ import annotations
 
 import sys
 import threading
-from dataclasses import dataclass, field
 
-from rclpy.node import Node
-from sensor_msgs.msg import CameraInfo, Image
-
-from so101_hardware.cameras import CameraConfig, CameraError, Frame, make_camera
+from so101_calibration.interface_contract import CAMERA_IMAGE, CAMERA_INFO
+from so101_hardware.cameras import CameraError, CameraNodeConfig, make_camera
 from so101_hardware.metrics import LatencyStats, RateMeter
-from so101_hardware.nodes.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
-from so101_hardware.nodes.messages import stamp_from_seconds
-from so101_hardware.nodes.params import declare_config
-from so101_hardware.nodes.qos import SENSOR_QOS
-from so101_hardware.nodes.runtime import abandon, run_node
+from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
+from so101_hardware.ros.endpoints import publisher
+from so101_hardware.ros.images import camera_info_message, image_message
+from so101_hardware.ros.lifecycle import So101Node, node_main
 
 WAIT_S = 0.5  # how long the publishing thread waits for a frame before checking for shutdown
 
 
-@dataclass(frozen=True)
-class CameraNodeConfig:
-    """The camera node's parameters; all but frame_id are passed to CameraConfig (which validates)."""
+class CameraNode(So101Node):
+    DEFAULT_NAME = "camera"
+    CONFIG = CameraNodeConfig
 
-    name: str = "wrist"
-    source: str = field(default="opencv", metadata={"help": "opencv | synthetic | file"})
-    device: str = field(default="0", metadata={"help": "index (e.g. 0), /dev/videoN, udev name or video file"})
-    width: int = 640
-    height: int = 480
-    fps: float = 30.0
-    fourcc: str = field(default="MJPG", metadata={"help": "four characters; empty: the camera's default"})
-    frame_id: str = field(default="", metadata={"help": "header frame_id; empty: <name>_camera"})
-
-    def camera_config(self) -> CameraConfig:
-        device: int | str = int(self.device) if self.device.isdigit() else self.device
-        return CameraConfig(
-            name=self.name, source=self.source, device=device, width=self.width, height=self.height,
-            fps=self.fps, fourcc=self.fourcc or None,
-        )
-
-
-def image_message(frame: Frame, frame_id: str) -> Image:
-    msg = Image()
-    msg.header.stamp = stamp_from_seconds(frame.capture_wall)
-    msg.header.frame_id = frame_id
-    msg.height, msg.width = frame.image.shape[:2]
-    msg.encoding = "rgb8"
-    msg.step = msg.width * 3
-    msg.data = frame.image.tobytes()
-    return msg
-
-
-def camera_info_message(image: Image) -> CameraInfo:
-    """Size and stamp only: intrinsics come from a calibration tool, which this stack does not ship."""
-    info = CameraInfo()
-    info.header = image.header
-    info.height, info.width = image.height, image.width
-    return info
-
-
-class CameraNode(Node):
-    def __init__(self, **node_kwargs):
-        super().__init__(node_kwargs.pop("node_name", "camera"), **node_kwargs)
-        try:
-            self.config = declare_config(self, CameraNodeConfig)
-            self.camera = make_camera(self.config.camera_config())
-            self.camera.start()  # raises CameraOpenError with what to do; nothing is left running
-        except BaseException:
-            abandon(self)
-            raise
+    def setup(self) -> None:
+        self.camera = make_camera(self.config.camera_config())
+        self.camera.start()  # raises CameraOpenError with what to do; nothing is left running
+        self.release_on_failure(self.camera.stop)
         self.frame_id = self.config.frame_id or f"{self.config.name}_camera"
-        topic = f"cameras/{self.config.name}"
-        self.images = self.create_publisher(Image, f"{topic}/image_raw", SENSOR_QOS)
-        self.infos = self.create_publisher(CameraInfo, f"{topic}/camera_info", SENSOR_QOS)
+        self.images = publisher(self, CAMERA_IMAGE, name=CAMERA_IMAGE.format(name=self.config.name))
+        self.infos = publisher(self, CAMERA_INFO, name=CAMERA_INFO.format(name=self.config.name))
         self.rate = RateMeter()
         self.age = LatencyStats()  # capture → published
         self._stop = threading.Event()
@@ -94,7 +46,7 @@ class CameraNode(Node):
             except CameraError:
                 continue  # no frame in time (the camera thread is reconnecting); look again
             last_index = frame.index
-            image = image_message(frame, self.frame_id)
+            image = image_message(frame.image, frame.capture_wall, self.frame_id)
             self.images.publish(image)
             self.infos.publish(camera_info_message(image))
             self.rate.tick(frame.capture_monotonic)
@@ -124,9 +76,7 @@ class CameraNode(Node):
         super().destroy_node()
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(CameraNode, args)
-
+main = node_main(CameraNode)
 
 if __name__ == "__main__":
     sys.exit(main())

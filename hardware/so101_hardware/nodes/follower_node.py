@@ -14,30 +14,28 @@ from sensor_msgs.msg import JointState
 from std_srvs.srv import SetBool
 
 from so101_calibration import JOINT_NAMES, ArmRole
+from so101_calibration.interface_contract import FOLLOWER_ESTOP, FOLLOWER_JOINT_COMMANDS, FOLLOWER_JOINT_STATES
 from so101_hardware.follower import FollowerConfig, FollowerController
 from so101_hardware.nodes.arm_node import ArmNode
-from so101_hardware.nodes.diagnostics import ERROR
-from so101_hardware.nodes.messages import MalformedJointState, joint_state, positions_by_name
-from so101_hardware.nodes.qos import COMMAND_QOS, STATE_QOS
-from so101_hardware.nodes.runtime import abandon, run_node
+from so101_hardware.ros.diagnostics import ERROR
+from so101_hardware.ros.endpoints import publisher, service, subscription
+from so101_hardware.ros.joint_states import MalformedJointState, joint_state, positions_by_name
+from so101_hardware.ros.lifecycle import node_main
 
 
 class FollowerNode(ArmNode):
+    DEFAULT_NAME = "follower"
     CONFIG = FollowerConfig
     ROLE = ArmRole.FOLLOWER
 
-    def __init__(self, **node_kwargs):
-        super().__init__("follower", **node_kwargs)
-        try:
-            self.controller = FollowerController(self.arm, self.connected.units, self.config)
-            present = self.controller.start()  # a failed read leaves torque off, then we let go
-        except BaseException:
-            abandon(self, self.arm.disconnect)
-            raise
+    def setup(self) -> None:
+        super().setup()
+        self.controller = FollowerController(self.arm, self.connected.units, self.config)
+        present = self.controller.start()  # a failed read leaves torque off, then we let go
         self.get_logger().info(f"torque on, holding the present pose {present.round(3).tolist()} rad")
-        self.publisher = self.create_publisher(JointState, "follower/joint_states", STATE_QOS)
-        self.create_subscription(JointState, "follower/joint_commands", self.on_command, COMMAND_QOS)
-        self.create_service(SetBool, "follower/estop", self.on_estop)
+        self.publisher = publisher(self, FOLLOWER_JOINT_STATES)
+        subscription(self, FOLLOWER_JOINT_COMMANDS, self.on_command)
+        service(self, FOLLOWER_ESTOP, self.on_estop)
         self.start_timer()
 
     def on_command(self, msg: JointState) -> None:
@@ -81,9 +79,7 @@ class FollowerNode(ArmNode):
         super().destroy_node()
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(FollowerNode, args)
-
+main = node_main(FollowerNode)
 
 if __name__ == "__main__":
     sys.exit(main())

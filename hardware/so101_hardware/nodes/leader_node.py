@@ -7,24 +7,24 @@ from __future__ import annotations
 
 import sys
 
-from sensor_msgs.msg import JointState
-
 from so101_calibration import JOINT_NAMES, ArmRole
+from so101_calibration.interface_contract import LEADER_JOINT_STATES
 from so101_hardware.leader import LeaderConfig, LeaderReader
 from so101_hardware.nodes.arm_node import ArmNode
-from so101_hardware.nodes.messages import joint_state
-from so101_hardware.nodes.qos import STATE_QOS
-from so101_hardware.nodes.runtime import run_node
+from so101_hardware.ros.endpoints import publisher
+from so101_hardware.ros.joint_states import joint_state
+from so101_hardware.ros.lifecycle import node_main
 
 
 class LeaderNode(ArmNode):
+    DEFAULT_NAME = "leader"
     CONFIG = LeaderConfig
     ROLE = ArmRole.LEADER
 
-    def __init__(self, **node_kwargs):
-        super().__init__("leader", **node_kwargs)
+    def setup(self) -> None:
+        super().setup()
         self.reader = LeaderReader(self.arm, self.connected.units)
-        self.publisher = self.create_publisher(JointState, "leader/joint_states", STATE_QOS)
+        self.publisher = publisher(self, LEADER_JOINT_STATES)
         self.start_timer()
 
     def on_tick(self, now: float) -> None:
@@ -37,9 +37,7 @@ class LeaderNode(ArmNode):
         super().destroy_node()
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(LeaderNode, args)
-
+main = node_main(LeaderNode)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,31 +11,37 @@ import time
 import numpy as np
 from sensor_msgs.msg import JointState
 from std_srvs.srv import SetBool
-from rclpy.node import Node
 
 from so101_calibration import JOINT_NAMES
+from so101_calibration.interface_contract import (
+    FOLLOWER_JOINT_COMMANDS,
+    FOLLOWER_JOINT_STATES,
+    LEADER_JOINT_STATES,
+    TELEOP_ENGAGE,
+)
 from so101_hardware.metrics import LatencyStats, RateMeter
-from so101_hardware.nodes.diagnostics import OK, WARN, DiagnosticsReporter, Health
-from so101_hardware.nodes.messages import MalformedJointState, joint_state, positions_by_name, seconds_from_stamp
-from so101_hardware.nodes.params import declare_config
-from so101_hardware.nodes.qos import COMMAND_QOS, STATE_QOS
-from so101_hardware.nodes.runtime import run_node
+from so101_hardware.ros.diagnostics import OK, WARN, DiagnosticsReporter, Health
+from so101_hardware.ros.endpoints import publisher, service, subscription
+from so101_hardware.ros.joint_states import MalformedJointState, joint_state, positions_by_name
+from so101_hardware.ros.lifecycle import So101Node, node_main
+from so101_hardware.ros.stamps import seconds_from_stamp
 from so101_hardware.teleop import TeleopConfig, TeleopMapper, TeleopState
 
 
-class TeleopNode(Node):
-    def __init__(self, **node_kwargs):
-        super().__init__(node_kwargs.pop("node_name", "teleop"), **node_kwargs)
-        self.config = declare_config(self, TeleopConfig)
+class TeleopNode(So101Node):
+    DEFAULT_NAME = "teleop"
+    CONFIG = TeleopConfig
+
+    def setup(self) -> None:
         self.mapper = TeleopMapper(self.config)
         self.follower_present: np.ndarray | None = None
         self.rejected = 0
         self.command_rate = RateMeter()
         self.latency = LatencyStats()  # leader bus read → command published
-        self.commands = self.create_publisher(JointState, "follower/joint_commands", COMMAND_QOS)
-        self.create_subscription(JointState, "leader/joint_states", self.on_leader, STATE_QOS)
-        self.create_subscription(JointState, "follower/joint_states", self.on_follower, STATE_QOS)
-        self.create_service(SetBool, "teleop/engage", self.on_engage)
+        self.commands = publisher(self, FOLLOWER_JOINT_COMMANDS)
+        subscription(self, LEADER_JOINT_STATES, self.on_leader)
+        subscription(self, FOLLOWER_JOINT_STATES, self.on_follower)
+        service(self, TELEOP_ENGAGE, self.on_engage)
         self.create_timer(1.0 / self.config.rate_hz, self.on_timer)
         self.diagnostics = DiagnosticsReporter(self, "teleop", self.health)
 
@@ -72,9 +78,9 @@ class TeleopNode(Node):
     def engage(self) -> str | None:
         """Start the engage ramp; returns why it cannot, or None."""
         if self.follower_present is None:
-            return "no follower/joint_states yet"
+            return f"no {FOLLOWER_JOINT_STATES.name} yet"
         if not self.mapper.engage(self.follower_present, time.time()):
-            return "no fresh leader/joint_states"
+            return f"no fresh {LEADER_JOINT_STATES.name}"
         self.get_logger().info(f"engaged: ramping the follower to the leader in {self.mapper.ramp_duration_s:.1f} s")
         return None
 
@@ -109,8 +115,7 @@ class TeleopNode(Node):
         return Health(OK, self.mapper.state.value, values)
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(TeleopNode, args)
+main = node_main(TeleopNode)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 The procedure lives in so101_calibration.wizard (against a bus protocol); this command wires it
 to the real bus driver, which is why it lives here: so101_hardware depends on so101_calibration,
-never the other way round (DESIGN.md §3).
+never the other way round (docs/architecture.md §3).
 """
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ def find_servos(bus: FeetechBus, ids: Sequence[int] | None = None) -> list[int]:
     """Ids answering on the open bus: one broadcast ping, or a ping per id when ids are given.
 
     Individual pings do not depend on how servos space their broadcast answers (undocumented,
-    reference feetech-sts.md §3), at the cost of one timeout per silent id.
+    reference docs/reference/feetech-sts.md §3), at the cost of one timeout per silent id.
     """
     if ids is None:
         return bus.broadcast_ping(BROADCAST_WINDOW_S)

@@ -13,7 +13,7 @@ from typing import Sequence
 from so101_calibration import SO101_JOINTS
 from so101_hardware.bus import FeetechBus
 from so101_hardware.control_table import STS3215_MODEL_NUMBER
-from so101_hardware.protocol import MAX_MOTOR_ID, ServoErrorBits
+from so101_hardware.sts_protocol import MAX_MOTOR_ID, ServoErrorBits
 from so101_hardware.tools import cli, probe
 
 MODEL_NAMES = {STS3215_MODEL_NUMBER: "STS3215"}

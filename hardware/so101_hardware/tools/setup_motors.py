@@ -19,7 +19,7 @@ from so101_hardware.arm import ArmRole
 from so101_hardware.bus import BusConfig, FeetechBus, expect_model
 from so101_hardware.control_table import BAUD_INDEX_BY_RATE
 from so101_hardware.errors import BusError, ChecksumError, NoStatusPacketError
-from so101_hardware.protocol import ServoErrorBits
+from so101_hardware.sts_protocol import ServoErrorBits
 from so101_hardware.tools import cli, probe
 
 

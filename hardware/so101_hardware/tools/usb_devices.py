@@ -1,7 +1,7 @@
 """The USB identity (vendor, product, serial number, socket) behind a serial port or a camera node.
 
 udev rules match on these attributes of the USB device, not on /dev names, because ttyACM and
-video numbers follow plug-in order and swap between boots (lerobot-compat.md §11 item 8).
+video numbers follow plug-in order and swap between boots (docs/reference/lerobot.md §11 item 8).
 """
 from __future__ import annotations
 

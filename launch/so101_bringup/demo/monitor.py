@@ -18,21 +18,31 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64
-from std_srvs.srv import SetBool, Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from so101_bringup.demo.trace import ChunkRecord, Series, Trace
 from so101_calibration import JOINT_NAMES, SimMapping
-from so101_hardware.nodes.messages import MalformedJointState, positions_by_name, seconds_from_stamp
-from so101_hardware.nodes.qos import DIAGNOSTICS_QOS, SENSOR_QOS, STATE_QOS
-from so101_policy.nodes.chunk_message import read_chunk_message
+from so101_calibration.interface_contract import (
+    DIAGNOSTICS,
+    FOLLOWER_JOINT_COMMANDS,
+    FOLLOWER_JOINT_STATES,
+    LEADER_JOINT_STATES,
+    POLICY_CHUNK,
+    POLICY_RUN,
+    RECORDER_START,
+    RECORDER_STOP,
+    SENSOR_QOS,
+    SIM_JOINT_STATES,
+    TELEOP_ENGAGE,
+    TWIN_LAG,
+    Service,
+)
+from so101_hardware.ros.chunk_messages import read_chunk_message
+from so101_hardware.ros.endpoints import client, subscription
+from so101_hardware.ros.joint_states import MalformedJointState, named_positions, positions_by_name
+from so101_hardware.ros.stamps import seconds_from_stamp
 
-SERVICES = {
-    "teleop/engage": SetBool,
-    "recorder/start": Trigger,
-    "recorder/stop": SetBool,
-    "policy/run": SetBool,
-}
+SERVICES = (TELEOP_ENGAGE, RECORDER_START, RECORDER_STOP, POLICY_RUN)
 
 
 class ServiceCallError(RuntimeError):
@@ -45,18 +55,18 @@ class DemoMonitor(Node):
         self.trace = Trace()
         self.malformed = 0
         self._sim_mapping = sim_mapping
-        self._service_clients = {name: self.create_client(kind, name) for name, kind in SERVICES.items()}
+        self._service_clients = {service: client(self, service) for service in SERVICES}
         joint_topics = {
-            "leader/joint_states": self.trace.leader,
-            "follower/joint_states": self.trace.follower,
-            "follower/joint_commands": self.trace.commands,
+            LEADER_JOINT_STATES: self.trace.leader,
+            FOLLOWER_JOINT_STATES: self.trace.follower,
+            FOLLOWER_JOINT_COMMANDS: self.trace.commands,
         }
         for topic, series in joint_topics.items():
-            self.create_subscription(JointState, topic, lambda msg, s=series: self._on_joints(msg, s), STATE_QOS)
-        self.create_subscription(JointState, sim_state_topic, self._on_sim_state, SENSOR_QOS)
-        self.create_subscription(Float64, "twin/lag", self._on_twin_lag, STATE_QOS)
-        self.create_subscription(JointTrajectory, "policy/chunk", self._on_chunk, STATE_QOS)
-        self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, DIAGNOSTICS_QOS)
+            subscription(self, topic, lambda msg, s=series: self._on_joints(msg, s))
+        subscription(self, SIM_JOINT_STATES, self._on_sim_state, name=sim_state_topic, qos=SENSOR_QOS)
+        subscription(self, TWIN_LAG, self._on_twin_lag)
+        subscription(self, POLICY_CHUNK, self._on_chunk)
+        subscription(self, DIAGNOSTICS, self._on_diagnostics)
         self._executor = SingleThreadedExecutor(context=context)
         self._executor.add_node(self)
         self._stopping = threading.Event()
@@ -81,11 +91,11 @@ class DemoMonitor(Node):
 
     # --- the operator's calls ------------------------------------------------------------------
 
-    def call(self, service: str, data: bool | None = None, timeout_s: float = 10.0) -> str:
+    def call(self, service: Service, data: bool | None = None, timeout_s: float = 10.0) -> str:
         """Call `service` (SetBool with `data`, or Trigger); its message, or ServiceCallError."""
         client = self._service_clients[service]
         if not client.wait_for_service(timeout_sec=timeout_s):
-            raise ServiceCallError(f"{service}: no such service after {timeout_s:g} s (is its node running?)")
+            raise ServiceCallError(f"{service.name}: no such service after {timeout_s:g} s (is its node running?)")
         request = client.srv_type.Request()
         if data is not None:
             request.data = data
@@ -94,13 +104,13 @@ class DemoMonitor(Node):
         future.add_done_callback(lambda _: done.set())
         if not done.wait(timeout_s):
             client.remove_pending_request(future)
-            raise ServiceCallError(f"{service}: no answer in {timeout_s:g} s")
+            raise ServiceCallError(f"{service.name}: no answer in {timeout_s:g} s")
         response = future.result()
         if not response.success:
-            raise ServiceCallError(f"{service}: refused: {response.message}")
+            raise ServiceCallError(f"{service.name}: refused: {response.message}")
         return response.message
 
-    def call_until_accepted(self, service: str, data: bool | None = None, timeout_s: float = 30.0) -> str:
+    def call_until_accepted(self, service: Service, data: bool | None = None, timeout_s: float = 30.0) -> str:
         """Call again while the node refuses (e.g. its inputs have not arrived yet), up to timeout_s."""
         deadline = time.monotonic() + timeout_s
         while True:
@@ -122,7 +132,8 @@ class DemoMonitor(Node):
 
     def _on_sim_state(self, msg: JointState) -> None:
         try:
-            positions = self._sim_mapping.from_sim(list(msg.position), list(msg.name))
+            names, sim_positions = named_positions(msg)
+            positions = self._sim_mapping.from_sim(sim_positions, names)
         except ValueError:
             self.malformed += 1
             return

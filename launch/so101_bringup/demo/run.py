@@ -32,17 +32,26 @@ from so101_bringup.demo.config import DEMO_DOMAIN_ID, DemoConfig
 from so101_bringup.demo.monitor import DemoMonitor
 from so101_bringup.demo.summary import DemoSummary, print_summary, summarize
 from so101_bringup.demo.trace import Phase
-from so101_bringup.graph import Graph
-from so101_bringup.graphs import deploy_graph, follower_arm, rerun_graph, simulator_graph, twin_graph
+from so101_bringup.graph_spec import Graph
+from so101_bringup.launch_graphs import deploy_graph, rerun_graph, twin_graph, with_simulator
 from so101_bringup.param_files import effective_parameters
 from so101_bringup.runner import GraphRunError, GraphRunner
 from so101_bringup.share import config_path
 from so101_calibration import ArmRole, read_calibration_file
+from so101_calibration.interface_contract import (
+    LOOPBACK_HOST,
+    POLICY_RUN,
+    RECORDER_START,
+    RECORDER_STOP,
+    SIM_CAMERA_IMAGE,
+    TELEOP_ENGAGE,
+    camera_topics,
+)
 from so101_policy import PolicyServer, Protocol, ServerConfig
-from so101_policy.backends.replay import ReplayPolicy
-from so101_policy.data_config import default_data_config
-from so101_policy.datasets import RecordedEpisode, read_episode
-from so101_policy.units import JointUnits
+from so101_policy.embodiment.data_config import default_data_config
+from so101_policy.embodiment.joint_units import JointUnits
+from so101_policy.server.backends.replay import ReplayPolicy
+from so101_policy.server.datasets import RecordedEpisode, read_episode
 from so101_sim_bridge.bridge import TwinBridgeConfig
 
 Say = Callable[[str], None]
@@ -62,8 +71,8 @@ TWIN_LOAD = (("twin_bridge", "publish_rate_hz", 30.0), ("mujoco_twin", "physics_
 RECORD_FPS = 4
 """Under the demo's load the wrist camera renders at 4.5-6 fps (render p50 140-200 ms, stalls to
 ~1 s); at 5 fps a third of the steps had no frame and were dropped."""
-SIM_WRIST_TOPIC = "/sim/cameras/wrist/image_raw"
-SIM_CAMERAS = ("front=/sim/cameras/front/image_raw", f"wrist={SIM_WRIST_TOPIC}")
+SIM_WRIST_TOPIC = SIM_CAMERA_IMAGE.format(name="wrist")
+SIM_CAMERAS = tuple(f"{name}={SIM_CAMERA_IMAGE.format(name=name)}" for name in ("front", "wrist"))
 """The twin's cameras (mujoco_twin.yaml) under the data config's camera names."""
 # The seed demos record the wrist camera only: software-rendered (OSMesa), the front camera (the
 # whole arm in view, 400k triangles) renders at 8.6 fps on an idle core here and at ~2 fps next to
@@ -131,17 +140,17 @@ class _Demo:
         with self._running(report.TELEOP, self.twin_graph):
             self._wait_for(lambda: len(self.trace.leader) and len(self.trace.follower) and len(self.trace.twin),
                            "leader, follower and twin joint states", STARTUP_TIMEOUT_S)
-            self.say(f"  teleop/engage: {self.monitor.call_until_accepted('teleop/engage', True)}")
+            self.say(f"  {TELEOP_ENGAGE.name}: {self.monitor.call_until_accepted(TELEOP_ENGAGE, True)}")
             self._wait_for(self._follower_on_leader, f"the follower within {ENGAGE_TOLERANCE_RAD} rad of the leader",
                            STARTUP_TIMEOUT_S)
             for index in range(1, self.config.episodes + 1):
                 self._record_one(index)
-            self.monitor.call("teleop/engage", False)
+            self.monitor.call(TELEOP_ENGAGE, False)
         self.say(f"  saved: {self.hdf5_path} and {self.lerobot_root}; the follower holds its pose for the deploy graph")
 
     def _record_one(self, index: int) -> None:
         name = f"{report.EPISODE_PREFIX}{index}/{self.config.episodes}"
-        self.monitor.call_until_accepted("recorder/start", timeout_s=STARTUP_TIMEOUT_S)
+        self.monitor.call_until_accepted(RECORDER_START, timeout_s=STARTUP_TIMEOUT_S)
         start = time.time()
         if self._script is not None:
             self.arms.leader_bus.play_leader_script(self._script, loop=False)
@@ -151,7 +160,7 @@ class _Demo:
             duration = self.config.episode_s
             self.say(f"  {name}: recording for {duration:.0f} s: do the task with the leader now")
         self._show_progress(name, duration)
-        self.say(f"  recorder/stop: {self.monitor.call('recorder/stop', True)}")
+        self.say(f"  {RECORDER_STOP.name}: {self.monitor.call(RECORDER_STOP, True)}")
         self.trace.phases.append(Phase(name, start, time.time()))
 
     def _follower_on_leader(self) -> bool:
@@ -164,7 +173,7 @@ class _Demo:
         episode = _most_complete_episode(self.lerobot_root)
         calibration = read_calibration_file(self.arms.follower_calibration) if self.arms.follower_calibration else None
         policy = ReplayPolicy(episode, default_data_config(PROTOCOL), PROTOCOL, JointUnits.DEGREES, calibration)
-        server = PolicyServer(policy, ServerConfig(protocol=PROTOCOL, host="127.0.0.1", port=0, poll_interval_s=0.02))
+        server = PolicyServer(policy, ServerConfig(protocol=PROTOCOL, host=LOOPBACK_HOST, port=0, poll_interval_s=0.02))
         thread = server.serve_in_thread("demo-policy-server")
         duration = self.config.deploy_s or len(episode.actions) / episode.fps + REPLAY_TAIL_S
         self.say(f"phase 2: replay backend serving {episode.source} ({len(episode.actions)} frames at "
@@ -175,9 +184,9 @@ class _Demo:
                 self._wait_for(lambda: self._policy_inputs_seen() and len(self.trace.twin) > started,
                                "the twin, and its camera images at the inference node", STARTUP_TIMEOUT_S)
                 start = time.time()
-                self.say(f"  policy/run: {self.monitor.call_until_accepted('policy/run', True)}")
+                self.say(f"  {POLICY_RUN.name}: {self.monitor.call_until_accepted(POLICY_RUN, True)}")
                 self._show_progress(report.DEPLOY, duration)
-                self.monitor.call("policy/run", False)
+                self.monitor.call(POLICY_RUN, False)
                 self._explain_refusals()
                 self.trace.phases.append(Phase(report.DEPLOY, start, time.time()))
         finally:
@@ -194,7 +203,7 @@ class _Demo:
     def _policy_inputs_seen(self) -> bool:
         """The inference node has reported a frame of every camera (its /diagnostics lists their ages)."""
         reported = self.trace.diagnostics.get("inference", {})
-        return all(f"camera_{entry.partition('=')[0]}_age_s" in reported for entry in SIM_CAMERAS)
+        return all(f"camera_{name}_age_s" in reported for name in camera_topics(SIM_CAMERAS))
 
     def _deploy_graph(self, port: int, fps: float) -> Graph:
         args = DeployArgs(
@@ -203,8 +212,8 @@ class _Demo:
             instruction=self.config.instruction,
         )
         deploy = deploy_graph(args)
-        viewer = self._viewer(tuple(entry.partition("=")[2] for entry in SIM_CAMERAS))
-        return (deploy + simulator_graph(self.twin_args, follower_arm(deploy)) + viewer).with_parameters([
+        viewer = self._viewer(tuple(camera_topics(SIM_CAMERAS).values()))
+        return (with_simulator(deploy, self.twin_args) + viewer).with_parameters([
             *TWIN_LOAD,
             ("inference", "cameras", SIM_CAMERAS),
             ("inference", "action_hz", float(fps)),  # the replayed dataset's rate

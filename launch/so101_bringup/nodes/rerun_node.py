@@ -3,7 +3,7 @@
 Subscribes (relative names, so a namespace applies): leader/joint_states, follower/joint_states,
 follower/joint_commands (sensor_msgs/JointState, read by joint name), the camera topics of
 `image_topics` (rgb8 or bgr8, sensor QoS), policy/chunk (trajectory_msgs/JointTrajectory, read
-as so101_policy.nodes.chunk_message does: step i is due at header.stamp + points[i].time_from_start,
+as so101_hardware.ros.chunk_messages does: step i is due at header.stamp + points[i].time_from_start,
 positions in radians) and /diagnostics. Everything is logged by so101_bringup.visualization.RerunLog to a
 rerun server this node starts and stops (RerunServer); malformed messages are counted, skipped
 and reported on /diagnostics.
@@ -19,8 +19,6 @@ from collections import Counter
 
 import rerun as rr
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Header
 from trajectory_msgs.msg import JointTrajectory
@@ -36,23 +34,30 @@ from so101_bringup.visualization import (
 )
 from so101_bringup.visualization.log import JointSource
 from so101_calibration import JOINT_NAMES
-from so101_hardware.nodes.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
-from so101_hardware.nodes.messages import MalformedJointState, positions_by_name, seconds_from_stamp
-from so101_hardware.nodes.params import declare_config
-from so101_hardware.nodes.qos import SENSOR_QOS
-from so101_hardware.nodes.runtime import abandon, run_node
-from so101_policy.inference import rgb_from_image
-from so101_policy.nodes.chunk_message import read_chunk_message
-from so101_sim_bridge.nodes import NodeStartError
+from so101_calibration.interface_contract import (
+    CAMERA_IMAGE,
+    DIAGNOSTICS,
+    FOLLOWER_JOINT_COMMANDS,
+    FOLLOWER_JOINT_STATES,
+    LEADER_JOINT_STATES,
+    POLICY_CHUNK,
+    WATCH_QOS,
+    Topic,
+)
+from so101_hardware.ros.chunk_messages import read_chunk_message
+from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
+from so101_hardware.ros.endpoints import subscription
+from so101_hardware.ros.images import rgb_from_image
+from so101_hardware.ros.joint_states import MalformedJointState, positions_by_name
+from so101_hardware.ros.lifecycle import So101Node, node_main
+from so101_hardware.ros.stamps import seconds_from_stamp
 
 APPLICATION_ID = "so101"
-WATCH_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
-JOINT_TOPICS: dict[JointSource, str] = {
-    "leader": "leader/joint_states",
-    "follower": "follower/joint_states",
-    "command": "follower/joint_commands",
+JOINT_TOPICS: dict[JointSource, Topic] = {
+    "leader": LEADER_JOINT_STATES,
+    "follower": FOLLOWER_JOINT_STATES,
+    "command": FOLLOWER_JOINT_COMMANDS,
 }
-CHUNK_TOPIC = "policy/chunk"
 
 
 def stamp_s(header: Header) -> float:
@@ -60,24 +65,15 @@ def stamp_s(header: Header) -> float:
     return seconds_from_stamp(header.stamp) or time.time()
 
 
-class RerunNode(Node):
-    def __init__(self, **node_kwargs):
-        super().__init__(node_kwargs.pop("node_name", "rerun"), **node_kwargs)
-        try:
-            self.config = declare_config(self, RerunNodeConfig)
-        except BaseException:
-            abandon(self)
-            raise
+class RerunNode(So101Node):
+    DEFAULT_NAME = "rerun"
+    CONFIG = RerunNodeConfig
+    START_ERRORS = (RerunServerError,)
+
+    def setup(self) -> None:
         self.server = RerunServer(self.config.grpc_port, self.config.web_port, self.config.server_memory_limit)
-        try:
-            self.server.start()
-        except RerunServerError as exc:
-            error = NodeStartError(f"node {self.get_name()}: {exc}")
-            abandon(self, self.server.stop)
-            raise error from exc
-        except BaseException:
-            abandon(self, self.server.stop)
-            raise
+        self.release_on_failure(self.server.stop)
+        self.server.start()
         cameras = {topic: image_entity(topic) for topic in self.config.image_topics}
         self.recording = rr.RecordingStream(APPLICATION_ID)
         layout = blueprint(JOINT_NAMES, list(cameras.values()))
@@ -88,11 +84,11 @@ class RerunNode(Node):
         self.logged: Counter[str] = Counter()
         self.malformed: Counter[str] = Counter()
         for source, topic in JOINT_TOPICS.items():
-            self.create_subscription(JointState, topic, lambda msg, s=source: self.on_joints(s, msg), WATCH_QOS)
+            subscription(self, topic, lambda msg, s=source: self.on_joints(s, msg), qos=WATCH_QOS)
         for topic, entity in cameras.items():
-            self.create_subscription(Image, topic, lambda msg, e=entity: self.on_image(e, msg), SENSOR_QOS)
-        self.create_subscription(JointTrajectory, CHUNK_TOPIC, self.on_chunk, WATCH_QOS)
-        self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diagnostics, WATCH_QOS)
+            subscription(self, CAMERA_IMAGE, lambda msg, e=entity: self.on_image(e, msg), name=topic)
+        subscription(self, POLICY_CHUNK, self.on_chunk, qos=WATCH_QOS)
+        subscription(self, DIAGNOSTICS, self.on_diagnostics, qos=WATCH_QOS)
         self.diagnostics = DiagnosticsReporter(self, f"rerun {self.server.grpc_url}", self.health)
         self.get_logger().info(
             f"rerun web viewer: {self.server.viewer_url}  (native viewer: rerun {self.server.grpc_url})"
@@ -102,7 +98,7 @@ class RerunNode(Node):
         try:
             positions = positions_by_name(msg, JOINT_NAMES)
         except MalformedJointState as exc:
-            self._ignore("joint_states", f"{JOINT_TOPICS[source]} ignored: {exc}")
+            self._ignore("joint_states", f"{JOINT_TOPICS[source].name} ignored: {exc}")
             return
         if self.joint_limit.allow(source, time.monotonic()):
             self.log.joints(source, positions, stamp_s(msg.header))
@@ -110,7 +106,7 @@ class RerunNode(Node):
 
     def on_image(self, entity: str, msg: Image) -> None:
         try:
-            rgb = rgb_from_image(msg.height, msg.width, msg.step, msg.encoding, msg.data)
+            rgb = rgb_from_image(msg)
         except ValueError as exc:
             self._ignore("images", f"{entity} image ignored: {exc}")
             return
@@ -122,7 +118,7 @@ class RerunNode(Node):
         try:
             chunk = read_chunk_message(msg, JOINT_NAMES)
         except MalformedJointState as exc:
-            self._ignore("chunks", f"{CHUNK_TOPIC} ignored: {exc}")
+            self._ignore("chunks", f"{POLICY_CHUNK.name} ignored: {exc}")
             return
         self.log.chunk(chunk.times, chunk.positions)
         self.logged["chunks"] += 1
@@ -156,8 +152,7 @@ class RerunNode(Node):
         super().destroy_node()
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(RerunNode, args)
+main = node_main(RerunNode)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,11 @@ readings (joint positions by name in radians, RGB images, policy chunks, diagnos
 log calls under fixed entity paths; `RerunServer` (server.py) runs the rerun server and web
 viewer on 127.0.0.1. The node (so101_bringup.nodes.rerun_node) only wires topics to these.
 """
-from so101_bringup.visualization.config import DEFAULT_GRPC_PORT, DEFAULT_WEB_PORT, RerunNodeConfig, image_entity
+from so101_bringup.visualization.config import RerunNodeConfig, image_entity
 from so101_bringup.visualization.log import TIMELINE, RateLimit, RerunLog, blueprint
 from so101_bringup.visualization.server import RerunServer, RerunServerError
 
 __all__ = [
-    "DEFAULT_GRPC_PORT",
-    "DEFAULT_WEB_PORT",
     "TIMELINE",
     "RateLimit",
     "RerunLog",

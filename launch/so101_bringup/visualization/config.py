@@ -1,17 +1,17 @@
 """RerunNodeConfig: the rerun node's parameters, one frozen dataclass field per ROS parameter.
 
-The default ports sit next to rerun's own (gRPC 9876, web 9090) rather than on them: those are
-where `rr.spawn()` (LeRobot's `--display_data`) and a bare `rerun` viewer listen, so both can
-run beside this node. Rates bound what logging costs: joint topics arrive at 100 Hz and camera
-frames at 30 fps, more than a plot or a glance at a camera needs, and on a 2-core robot PC the
-control loops come first.
+The default ports (interface_contract.RERUN_GRPC_PORT, RERUN_WEB_PORT) sit next to rerun's own
+(gRPC 9876, web 9090) rather than on them: those are where `rr.spawn()` (LeRobot's
+`--display_data`) and a bare `rerun` viewer listen, so both can run beside this node. Rates
+bound what logging costs: joint topics arrive at 100 Hz and camera frames at 30 fps, more than a
+plot or a glance at a camera needs, and on a 2-core robot PC the control loops come first.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DEFAULT_GRPC_PORT = 9877
-DEFAULT_WEB_PORT = 9878
+from so101_calibration.interface_contract import CAMERA_IMAGE, RERUN_GRPC_PORT, RERUN_WEB_PORT
+
 IMAGE_SUFFIX = "/image_raw"
 
 
@@ -28,14 +28,14 @@ def image_entity(topic: str) -> str:
 @dataclass(frozen=True)
 class RerunNodeConfig:
     grpc_port: int = _param(
-        DEFAULT_GRPC_PORT, "rerun server port on 127.0.0.1: viewers connect to rerun+http://127.0.0.1:<port>/proxy"
+        RERUN_GRPC_PORT, "rerun server port on 127.0.0.1: viewers connect to rerun+http://127.0.0.1:<port>/proxy"
     )
-    web_port: int = _param(DEFAULT_WEB_PORT, "web viewer port on 127.0.0.1: open http://127.0.0.1:<port>")
+    web_port: int = _param(RERUN_WEB_PORT, "web viewer port on 127.0.0.1: open http://127.0.0.1:<port>")
     server_memory_limit: str = _param(
         "1GB", "what the server keeps for viewers that connect later (oldest dropped first), e.g. 1GB or 10%"
     )
     image_topics: tuple[str, ...] = _param(
-        ("cameras/wrist/image_raw", "cameras/front/image_raw"),
+        tuple(CAMERA_IMAGE.format(name=name) for name in ("wrist", "front")),
         "sensor_msgs/Image topics (rgb8 or bgr8), each logged under its name without /image_raw",
     )
     image_rate_hz: float = _param(5.0, "images logged per camera per second, at most (0: every frame)")

@@ -23,7 +23,8 @@ from urllib.parse import quote
 
 import rerun_cli
 
-LOCALHOST = "127.0.0.1"
+from so101_calibration.interface_contract import LOOPBACK_HOST
+
 START_TIMEOUT_S = 15.0  # the CLI is one 180 MB binary: a cold start reads it from disk
 STOP_TIMEOUT_S = 5.0
 _POLL_S = 0.05
@@ -51,16 +52,16 @@ class RerunServer:
     @property
     def grpc_url(self) -> str:
         """What loggers and `rerun <url>` connect to."""
-        return f"rerun+http://{LOCALHOST}:{self.grpc_port}/proxy"
+        return f"rerun+http://{LOOPBACK_HOST}:{self.grpc_port}/proxy"
 
     @property
     def viewer_url(self) -> str:
         """The web viewer, already pointed at the gRPC server."""
-        return f"http://{LOCALHOST}:{self.web_port}/?url={quote(self.grpc_url, safe=':/')}"
+        return f"http://{LOOPBACK_HOST}:{self.web_port}/?url={quote(self.grpc_url, safe=':/')}"
 
     def command(self) -> list[str]:
         return [
-            str(rerun_executable()), "--serve-web", "--bind", LOCALHOST, "--port", str(self.grpc_port),
+            str(rerun_executable()), "--serve-web", "--bind", LOOPBACK_HOST, "--port", str(self.grpc_port),
             "--web-viewer-port", str(self.web_port), "--server-memory-limit", self.memory_limit,
         ]
 
@@ -72,7 +73,7 @@ class RerunServer:
         """
         busy = [port for port in (self.grpc_port, self.web_port) if _listening(port)]
         if busy:
-            raise RerunServerError(f"port(s) {busy} on {LOCALHOST} already in use (another rerun node or viewer?); "
+            raise RerunServerError(f"port(s) {busy} on {LOOPBACK_HOST} already in use (another rerun node or viewer?); "
                                    "choose others with the grpc_port and web_port parameters")
         try:
             self._process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=self._log,
@@ -119,7 +120,7 @@ def _listening(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((LOCALHOST, port))
+            probe.bind((LOOPBACK_HOST, port))
         except OSError:
             return True
     return False
@@ -128,4 +129,4 @@ def _listening(port: int) -> bool:
 def _accepts(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(0.2)
-        return probe.connect_ex((LOCALHOST, port)) == 0
+        return probe.connect_ex((LOOPBACK_HOST, port)) == 0

@@ -2,7 +2,7 @@
 
 It lives here, in the pure library, so the configuration a deployment runs with is validated
 and turned into the streaming objects (SchedulerConfig, ValidationConfig, PolicyUnits) by code
-that tests reach without ROS; the node only declares the fields (so101_hardware.nodes.params).
+that tests reach without ROS; the node only declares the fields (so101_hardware.ros.params).
 ROS parameters have no None and no maps, so "not set" is an empty string and a camera's topic
 rides in its entry ("wrist" or "wrist=/other/image_raw").
 """
@@ -14,12 +14,12 @@ from enum import Enum
 from typing import TypeVar
 
 from so101_calibration import DEFAULT_MARGIN_RAD, ArmCalibration, joint_limits
-
-from so101_policy.client import AUTO, DEFAULT_PORT
-from so101_policy.data_config import DATA_CONFIGS
-from so101_policy.protocol import Protocol
+from so101_calibration.interface_contract import LOOPBACK_HOST, POLICY_PORT, camera_topics
+from so101_policy.embodiment.data_config import DATA_CONFIGS
+from so101_policy.embodiment.joint_units import JointUnits, PolicyUnits
 from so101_policy.streaming import BlendMode, SchedulerConfig, ValidationConfig
-from so101_policy.units import JointUnits, PolicyUnits
+from so101_policy.wire.client import AUTO
+from so101_policy.wire.generations import Protocol
 
 E = TypeVar("E", bound=Enum)
 
@@ -36,8 +36,8 @@ def _param(default, help: str):
 @dataclass(frozen=True)
 class InferenceConfig:
     # --- the policy server ---------------------------------------------------------------------
-    host: str = _param("127.0.0.1", "policy server address (the local end of an SSH tunnel, or the GPU machine)")
-    port: int = _param(DEFAULT_PORT, "policy server port")
+    host: str = _param(LOOPBACK_HOST, "policy server address (the local end of an SSH tunnel, or the GPU machine)")
+    port: int = _param(POLICY_PORT, "policy server port")
     protocol: str = _param(AUTO, "wire generation: auto | n1.5 | n1.6 | n1.7 (auto asks the server)")
     api_token: str = _param("", "the server's --api-token; empty: none")
     timeout_s: float = _param(2.0, "a request unanswered this long fails (the arm holds) and is retried")
@@ -83,13 +83,13 @@ class InferenceConfig:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         _choice(JointUnits, "units", self.units)
-        _camera_topics(self.cameras)
+        camera_topics(self.cameras)
         self.scheduler_config()
 
     @property
     def camera_topics(self) -> dict[str, str]:
         """Camera name (as the data config calls it) → image topic."""
-        return _camera_topics(self.cameras)
+        return camera_topics(self.cameras)
 
     def scheduler_config(self) -> SchedulerConfig:
         return SchedulerConfig(
@@ -112,16 +112,6 @@ class InferenceConfig:
 
     def policy_units(self, calibration: ArmCalibration) -> PolicyUnits:
         return PolicyUnits(_choice(JointUnits, "units", self.units), calibration)
-
-
-def _camera_topics(entries: tuple[str, ...]) -> dict[str, str]:
-    topics: dict[str, str] = {}
-    for entry in entries:
-        name, _, topic = (part.strip() for part in entry.partition("="))
-        if not name or name in topics:
-            raise ValueError(f"cameras: entry {entry!r} has no name or repeats one (entries: {list(entries)})")
-        topics[name] = topic or f"cameras/{name}/image_raw"
-    return topics
 
 
 def _choice(enum: type[E], name: str, value: str) -> E:

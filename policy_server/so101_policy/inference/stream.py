@@ -21,16 +21,23 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
-from so101_calibration import ArmCalibration
 
-from so101_policy.actions import ActionDecoder
-from so101_policy.client import PolicyClient
-from so101_policy.data_config import DataConfig, data_config, default_data_config
+from so101_calibration import ArmCalibration
+from so101_policy.embodiment.action_decoder import ActionDecoder
+from so101_policy.embodiment.data_config import DataConfig, data_config, default_data_config
+from so101_policy.embodiment.joint_units import PolicyUnits
+from so101_policy.embodiment.observation_builder import ObservationBuilder, RobotObservation
 from so101_policy.inference.config import InferenceConfig
-from so101_policy.inference.observations import ObservationStore
-from so101_policy.observation import ObservationBuilder, RobotObservation
-from so101_policy.streaming import AcceptedChunk, ActionValidator, ChunkScheduler, PolicyChunkSource, StreamingDriver, TickStatus
-from so101_policy.units import PolicyUnits
+from so101_policy.inference.readings import ObservationStore
+from so101_policy.streaming import (
+    AcceptedChunk,
+    ActionValidator,
+    ChunkScheduler,
+    PolicyChunkSource,
+    StreamingDriver,
+    TickStatus,
+)
+from so101_policy.wire.client import PolicyClient
 
 LATENCY_WINDOW = 100
 """Chunks behind the latency percentiles on /diagnostics (about a minute at GR00T's usual pace)."""

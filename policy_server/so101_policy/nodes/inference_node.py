@@ -15,51 +15,54 @@ from __future__ import annotations
 import sys
 import time
 
-from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
-from trajectory_msgs.msg import JointTrajectory
 
 from so101_calibration import JOINT_NAMES, ArmRole, load_calibration
+from so101_calibration.interface_contract import (
+    CAMERA_IMAGE,
+    FOLLOWER_JOINT_COMMANDS,
+    FOLLOWER_JOINT_STATES,
+    POLICY_CHUNK,
+    POLICY_INSTRUCTION,
+    POLICY_RUN,
+)
 from so101_hardware.metrics import RateMeter
-from so101_hardware.nodes.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
-from so101_hardware.nodes.messages import MalformedJointState, joint_state, positions_by_name
-from so101_hardware.nodes.params import declare_config
-from so101_hardware.nodes.qos import COMMAND_QOS, LATCHED_QOS, SENSOR_QOS, STATE_QOS
-from so101_hardware.nodes.runtime import abandon, run_node
-from so101_policy.inference import InferenceConfig, Level, PolicyStream, rgb_from_image
-from so101_policy.nodes.chunk_message import chunk_message
+from so101_hardware.ros.chunk_messages import chunk_message
+from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
+from so101_hardware.ros.endpoints import publisher, service, subscription
+from so101_hardware.ros.images import rgb_from_image
+from so101_hardware.ros.joint_states import MalformedJointState, joint_state, positions_by_name
+from so101_hardware.ros.lifecycle import So101Node, node_main
+from so101_policy.inference import InferenceConfig, Level, PolicyStream
 
 _LEVELS = {Level.OK: OK, Level.WARN: WARN, Level.ERROR: ERROR}
 
 
-class InferenceNode(Node):
-    def __init__(self, **node_kwargs):
-        super().__init__(node_kwargs.pop("node_name", "inference"), **node_kwargs)
-        try:
-            self.config = declare_config(self, InferenceConfig)
-            calibration, source = load_calibration(ArmRole.FOLLOWER, self.config.arm_id, self.config.calibration or None)
-            self.stream = PolicyStream(self.config, calibration)
-        except BaseException:
-            abandon(self)
-            raise
+class InferenceNode(So101Node):
+    DEFAULT_NAME = "inference"
+    CONFIG = InferenceConfig
+
+    def setup(self) -> None:
+        calibration, source = load_calibration(ArmRole.FOLLOWER, self.config.arm_id, self.config.calibration or None)
+        self.stream = PolicyStream(self.config, calibration)
         self.ignored = {"joint_states": 0, "images": 0}
         self.auto_start_pending = self.config.run_on_start
         self.command_rate = RateMeter()
-        self.commands = self.create_publisher(JointState, "follower/joint_commands", COMMAND_QOS)
-        self.chunks = self.create_publisher(JointTrajectory, "policy/chunk", STATE_QOS)
-        self.create_subscription(JointState, "follower/joint_states", self.on_joint_state, STATE_QOS)
+        self.commands = publisher(self, FOLLOWER_JOINT_COMMANDS)
+        self.chunks = publisher(self, POLICY_CHUNK)
+        subscription(self, FOLLOWER_JOINT_STATES, self.on_joint_state)
         for camera, topic in self.config.camera_topics.items():
-            self.create_subscription(Image, topic, lambda msg, camera=camera: self.on_image(camera, msg), SENSOR_QOS)
-        self.create_subscription(String, "policy/instruction", self.on_instruction, LATCHED_QOS)
-        self.create_service(SetBool, "policy/run", self.on_run)
+            subscription(self, CAMERA_IMAGE, lambda msg, camera=camera: self.on_image(camera, msg), name=topic)
+        subscription(self, POLICY_INSTRUCTION, self.on_instruction)
+        service(self, POLICY_RUN, self.on_run)
         self.create_timer(1.0 / self.config.control_hz, self.on_tick)
         self.diagnostics = DiagnosticsReporter(self, f"policy {self.stream.endpoint}", self.health)
         self.stream.start()
         self.get_logger().info(
             f"policy server {self.stream.endpoint} ({self.config.protocol}), {self.config.units} with calibration "
-            f"{source}, cameras {self.config.camera_topics}; call policy/run to start"
+            f"{source}, cameras {self.config.camera_topics}; call {POLICY_RUN.name} to start"
         )
 
     def on_joint_state(self, msg: JointState) -> None:
@@ -78,7 +81,7 @@ class InferenceNode(Node):
     def on_image(self, camera: str, msg: Image) -> None:
         received_at = time.monotonic()
         try:
-            rgb = rgb_from_image(msg.height, msg.width, msg.step, msg.encoding, msg.data)
+            rgb = rgb_from_image(msg)
         except ValueError as exc:
             self._ignore("images", f"camera {camera}: image ignored: {exc}")
             return
@@ -90,7 +93,7 @@ class InferenceNode(Node):
 
     def on_run(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         if request.data:
-            refusal = self._start("policy/run")
+            refusal = self._start(POLICY_RUN.name)
             response.success = refusal is None
             response.message = refusal or "streaming policy actions from the present pose"
         else:
@@ -143,8 +146,7 @@ class InferenceNode(Node):
         super().destroy_node()
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(InferenceNode, args)
+main = node_main(InferenceNode)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from so101_policy.actions import ActionDecoder
-from so101_policy.client import PolicyClient
+from so101_policy.embodiment.action_decoder import ActionDecoder
+from so101_policy.embodiment.observation_builder import ObservationBuilder, RobotObservation
 from so101_policy.errors import (
     BadActionError,
     ObservationError,
@@ -29,8 +29,8 @@ from so101_policy.errors import (
     PolicyTimeoutError,
     ProtocolMismatchError,
 )
-from so101_policy.observation import ObservationBuilder, RobotObservation
 from so101_policy.streaming.scheduler import AcceptedChunk, ChunkScheduler, Tick
+from so101_policy.wire.client import PolicyClient
 
 log = logging.getLogger(__name__)
 

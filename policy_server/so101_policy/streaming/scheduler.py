@@ -1,8 +1,8 @@
 """ChunkScheduler: GR00T action chunks → one target per control tick, never waiting on the network.
 
-The synchronous upstream clients (gr00t-wire.md §9) observe, block on inference, execute 8 of
+The synchronous upstream clients (docs/reference/gr00t-wire.md §9) observe, block on inference, execute 8 of
 16 actions and repeat: the arm idles for every inference and jumps to a chunk computed from a
-stale state. This scheduler instead (ideas from LeRobot's async inference, lerobot-compat.md §10):
+stale state. This scheduler instead (ideas from LeRobot's async inference, docs/reference/lerobot.md §10):
 
 * asks for the next chunk when the plan left is no longer than the latency it has measured
   (chunk arrival − observation time, max of recent chunks) plus a margin and one tick, so
@@ -26,9 +26,9 @@ from enum import Enum
 import numpy as np
 
 from so101_policy.errors import BadActionError
+from so101_policy.streaming.chunk_checks import ActionValidator
 from so101_policy.streaming.latency import LatencyEstimator
 from so101_policy.streaming.plan import BlendMode, Plan, merge
-from so101_policy.streaming.validation import ActionValidator
 
 FUTURE_TOLERANCE_S = 1e-3
 """An observation_time later than now by more than this means two clocks are mixed up."""

@@ -21,29 +21,17 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 
-from rclpy.node import Node
-from sensor_msgs.msg import Image, JointState
+from sensor_msgs.msg import JointState
 
-from so101_hardware.cameras import Frame
+from so101_calibration.interface_contract import SIM_CAMERA_IMAGE, SIM_JOINT_COMMAND, SIM_JOINT_STATES
 from so101_hardware.metrics import LatencyStats, RateMeter
-from so101_hardware.nodes.camera_node import image_message
-from so101_hardware.nodes.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
-from so101_hardware.nodes.messages import joint_state
-from so101_hardware.nodes.params import declare_config
-from so101_hardware.nodes.qos import SENSOR_QOS, STATE_QOS
-from so101_hardware.nodes.runtime import abandon, run_node
-from so101_sim_bridge.isaac.graph import CAMERA_TOPIC, JOINT_COMMAND_TOPIC, JOINT_STATE_TOPIC
-from so101_sim_bridge.nodes import NodeStartError
-from so101_sim_bridge.twin import (
-    TWIN_CAMERAS,
-    MujocoTwin,
-    TwinAssetError,
-    TwinCameraConfig,
-    TwinConfig,
-    TwinRenderError,
-)
+from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
+from so101_hardware.ros.endpoints import publisher, subscription
+from so101_hardware.ros.images import image_message
+from so101_hardware.ros.joint_states import joint_state, named_positions
+from so101_hardware.ros.lifecycle import So101Node, node_main
+from so101_sim_bridge.twin import MujocoTwin, MujocoTwinNodeConfig, TwinAssetError, TwinRenderError
 
 MAX_STEP_S = 0.1
 """Most simulated time one physics tick catches up; after a longer stall the twin skips ahead
@@ -56,65 +44,24 @@ RENDER_STOP_TIMEOUT_S = 5.0
 """Longest wait for the frame being rendered when the node stops (a front frame takes ~0.1 s here)."""
 
 
-@dataclass(frozen=True)
-class MujocoTwinNodeConfig:
-    """The MuJoCo twin node's parameters; topics default to Isaac Sim's (isaac/graph.py): either serves the bridge."""
+class MujocoTwinNode(So101Node):
+    DEFAULT_NAME = "mujoco_twin"
+    CONFIG = MujocoTwinNodeConfig
+    START_ERRORS = (TwinAssetError, TwinRenderError)
 
-    command_topic: str = field(default=JOINT_COMMAND_TOPIC, metadata={"help": "position targets by sim joint name"})
-    state_topic: str = field(default=JOINT_STATE_TOPIC, metadata={"help": "the twin's joint states"})
-    physics_rate_hz: float = field(
-        default=100.0, metadata={"help": "physics timer: steps to wall time, publishes state"}
-    )
-    cameras: tuple[str, ...] = field(default=TWIN_CAMERAS, metadata={"help": f"rendered cameras, of {TWIN_CAMERAS}"})
-    camera_width: int = 320
-    camera_height: int = 240
-    camera_rate_hz: float = field(
-        default=10.0, metadata={"help": "frames per second per camera, at most (software rendering is slow); 0: none"}
-    )
-    camera_topic: str = field(default=CAMERA_TOPIC, metadata={"help": "image topic; {name} is the camera name"})
-    shadows: bool = field(default=False, metadata={"help": "shadows roughly halve the software frame rate"})
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.physics_rate_hz <= 1000:
-            raise ValueError(f"physics_rate_hz must be within 1..1000, got {self.physics_rate_hz}")
-        if not 0 <= self.camera_rate_hz <= 120:
-            raise ValueError(f"camera_rate_hz must be within 0..120 (0: no cameras), got {self.camera_rate_hz}")
-        if "{name}" not in self.camera_topic:
-            raise ValueError(f"camera_topic must contain {{name}}, got {self.camera_topic!r}")
-
-    @property
-    def rendered_cameras(self) -> tuple[str, ...]:
-        return self.cameras if self.camera_rate_hz > 0 else ()
-
-    def twin_config(self) -> TwinConfig:
-        """The twin to build (TwinCameraConfig checks names and sizes)."""
-        cameras = tuple(TwinCameraConfig(name, self.camera_width, self.camera_height) for name in self.rendered_cameras)
-        return TwinConfig(cameras=cameras, shadows=self.shadows)
-
-
-class MujocoTwinNode(Node):
-    def __init__(self, **node_kwargs):
-        super().__init__(node_kwargs.pop("node_name", "mujoco_twin"), **node_kwargs)
+    def setup(self) -> None:
         self._stop = threading.Event()
         self._render_thread: threading.Thread | None = None
-        try:
-            self.config = declare_config(self, MujocoTwinNodeConfig)
-            self.twin = MujocoTwin(self.config.twin_config())
-            self.images = {
-                name: self.create_publisher(Image, self.config.camera_topic.format(name=name), SENSOR_QOS)
-                for name in self.config.rendered_cameras
-            }
-            self.camera_rates = {name: RateMeter() for name in self.config.rendered_cameras}
-            self.render_time = LatencyStats()
-            self._render_error: BaseException | None = None
-            self._start_rendering()
-        except (TwinAssetError, TwinRenderError) as exc:
-            error = NodeStartError(f"node {self.get_name()}: {exc}")
-            self._abandon()
-            raise error from exc
-        except BaseException:
-            self._abandon()
-            raise
+        self.release_on_failure(self._stop_rendering)
+        self.twin = MujocoTwin(self.config.twin_config())
+        self.images = {
+            name: publisher(self, SIM_CAMERA_IMAGE, name=self.config.camera_topic.format(name=name))
+            for name in self.config.rendered_cameras
+        }
+        self.camera_rates = {name: RateMeter() for name in self.config.rendered_cameras}
+        self.render_time = LatencyStats()
+        self._render_error: BaseException | None = None
+        self._start_rendering()
         self.commands_applied = 0
         self.rejected = 0
         self.stalls = 0
@@ -122,8 +69,8 @@ class MujocoTwinNode(Node):
         self._started_wall = time.monotonic()
         self._started_sim = self.twin.time_s
         self._last_tick = time.monotonic()
-        self.states = self.create_publisher(JointState, self.config.state_topic, STATE_QOS)
-        self.create_subscription(JointState, self.config.command_topic, self.on_command, STATE_QOS)
+        self.states = publisher(self, SIM_JOINT_STATES, name=self.config.state_topic)
+        subscription(self, SIM_JOINT_COMMAND, self.on_command, name=self.config.command_topic)
         self.create_timer(1.0 / self.config.physics_rate_hz, self.on_physics_tick)
         self.diagnostics = DiagnosticsReporter(self, "mujoco twin", self.health)
         self.get_logger().info(
@@ -137,10 +84,9 @@ class MujocoTwinNode(Node):
         if not msg.position:
             return  # velocity- or effort-only commands: the twin's actuators take positions
         try:
-            if len(msg.position) != len(msg.name):
-                raise ValueError(f"{len(msg.name)} names but {len(msg.position)} positions")
-            self.twin.set_targets(list(msg.name), list(msg.position))
-        except ValueError as exc:
+            names, positions = named_positions(msg)
+            self.twin.set_targets(names, list(positions))
+        except ValueError as exc:  # MalformedJointState is one; set_targets raises it for unknown joints
             self.rejected += 1
             self.get_logger().warning(f"command rejected: {exc}", throttle_duration_sec=1.0)
             return
@@ -182,13 +128,11 @@ class MujocoTwinNode(Node):
         os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + RENDER_NICENESS)
         period = 1.0 / self.config.camera_rate_hz
         due = time.monotonic()
-        index = 0
         try:
             while True:
                 for name in self.config.rendered_cameras:
-                    self._render(name, index)
+                    self._render(name)
                 first_frames.set()
-                index += 1
                 due = max(due + period, time.monotonic())  # a slow frame delays the next, never bursts
                 if self._stop.wait(due - time.monotonic()):
                     return
@@ -198,12 +142,12 @@ class MujocoTwinNode(Node):
         finally:
             self.twin.close()  # the GL contexts are this thread's: released here, not by another thread
 
-    def _render(self, name: str, index: int) -> None:
+    def _render(self, name: str) -> None:
         started = time.monotonic()
         wall = time.time()
         image = self.twin.render(name)
         self.render_time.add(time.monotonic() - started)
-        self.images[name].publish(image_message(Frame(image, index, started, wall), f"sim_{name}_camera"))
+        self.images[name].publish(image_message(image, wall, f"sim_{name}_camera"))
         self.camera_rates[name].tick(started)
 
     # --- health and shutdown -------------------------------------------------------------------
@@ -225,9 +169,6 @@ class MujocoTwinNode(Node):
             return Health(WARN, "commands rejected (sim joint names or values; see the log)", values)
         return Health(OK, "ok", values)
 
-    def _abandon(self) -> None:
-        abandon(self, self._stop_rendering)
-
     def _stop_rendering(self) -> None:
         """Stop the render thread after its current frame (it releases the GL contexts itself)."""
         self._stop.set()
@@ -239,8 +180,7 @@ class MujocoTwinNode(Node):
         super().destroy_node()
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(MujocoTwinNode, args)
+main = node_main(MujocoTwinNode)
 
 
 if __name__ == "__main__":

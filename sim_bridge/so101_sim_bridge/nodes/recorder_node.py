@@ -7,7 +7,7 @@ a camera node and Isaac's reliable camera helper alike), and the task on policy/
 until then). Callbacks only hand samples to a RecordingSession, whose own thread aligns and
 writes them. That thread still holds Python's GIL while PyAV encodes and h5py compresses, which
 can delay the callbacks by 100+ ms here; the subscriptions therefore keep a second of samples in
-DDS (depths below), and the session aligns on stamps, so a late callback loses nothing.
+DDS (RECORDED_SAMPLES_QOS, RECORDED_IMAGES_QOS), and the session aligns on stamps, so a late callback loses nothing.
 
 Control:
   recorder/start    std_srvs/Trigger   start an episode (refused, naming the topics, while an input is missing)
@@ -26,20 +26,29 @@ from concurrent.futures import Future
 from functools import partial
 
 import numpy as np
-from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
 from so101_calibration import JOINT_NAMES
+from so101_calibration.interface_contract import (
+    CAMERA_IMAGE,
+    FOLLOWER_JOINT_COMMANDS,
+    FOLLOWER_JOINT_STATES,
+    POLICY_INSTRUCTION,
+    RECORDED_IMAGES_QOS,
+    RECORDED_SAMPLES_QOS,
+    RECORDER_DISCARD,
+    RECORDER_START,
+    RECORDER_STOP,
+)
 from so101_hardware.cameras import Frame
-from so101_hardware.nodes.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
-from so101_hardware.nodes.messages import MalformedJointState, positions_by_name, seconds_from_stamp
-from so101_hardware.nodes.params import declare_config
-from so101_hardware.nodes.qos import LATCHED_QOS
-from so101_hardware.nodes.runtime import abandon, run_node
-from so101_sim_bridge.nodes import NodeStartError
+from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
+from so101_hardware.ros.endpoints import service, subscription
+from so101_hardware.ros.images import rgb_from_image
+from so101_hardware.ros.joint_states import MalformedJointState, named_positions, positions_by_name
+from so101_hardware.ros.lifecycle import So101Node, node_main
+from so101_hardware.ros.stamps import seconds_from_stamp
 from so101_sim_bridge.recorder.alignment import ACTION, JOINTS
 from so101_sim_bridge.recorder.errors import RecorderError
 from so101_sim_bridge.recorder.inputs import InputMonitor, describe_missing
@@ -52,48 +61,18 @@ COMMAND_TIMEOUT_S = 120.0
 INPUT_TIMEOUT_S = 1.0
 """An input silent this long counts as missing (start is refused, /diagnostics warns)."""
 STATUS_PERIOD_S = 0.2
-IMAGE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=30, reliability=ReliabilityPolicy.BEST_EFFORT)
-"""Sensor-data reliability (matches best-effort cameras and Isaac's reliable ones), a second of 30 fps frames."""
-SAMPLE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
-"""Joint states and commands: reliable like their publishers, a second of 100 Hz samples."""
 WAITING_CHECK_PERIOD_S = 1.0
-BGR = "bgr8"
-ENCODINGS = ("rgb8", BGR)
 
 
-def frame_from_image(msg: Image, stamp_s: float, index: int) -> Frame:
-    """An rgb8/bgr8 Image as a Frame (RGB, no copy for rgb8 without row padding); ValueError otherwise."""
-    if msg.encoding not in ENCODINGS:
-        raise ValueError(f"image encoding {msg.encoding!r} unsupported; publish {' or '.join(ENCODINGS)}")
-    data = np.frombuffer(msg.data, dtype=np.uint8)
-    if msg.step < 3 * msg.width or data.size != msg.step * msg.height:
-        raise ValueError(
-            f"image of {data.size} bytes is not {msg.height} rows of {msg.step} bytes for width {msg.width}"
-        )
-    image = data.reshape(msg.height, msg.step)[:, : 3 * msg.width].reshape(msg.height, msg.width, 3)
-    if msg.encoding == BGR:
-        image = image[..., ::-1]
-    return Frame(np.ascontiguousarray(image), index, time.monotonic(), stamp_s)
+class RecorderNode(So101Node):
+    DEFAULT_NAME = "recorder"
+    CONFIG = RecorderNodeConfig
+    START_ERRORS = (RecorderError,)
 
-
-class RecorderNode(Node):
-    def __init__(self, **node_kwargs):
-        super().__init__(node_kwargs.pop("node_name", "recorder"), **node_kwargs)
-        try:
-            self.config = declare_config(self, RecorderNodeConfig)
-            recorder, self.mapping = open_recorder(self.config)
-        except RecorderError as exc:
-            error = NodeStartError(f"node {self.get_name()}: {exc}")
-            abandon(self)
-            raise error from exc
-        except BaseException:
-            abandon(self)
-            raise
-        try:
-            self._create_interfaces()
-        except BaseException:
-            abandon(self, recorder.close)
-            raise
+    def setup(self) -> None:
+        recorder, self.mapping = open_recorder(self.config)
+        self.release_on_failure(recorder.close)
+        self._create_interfaces()
         self.session = RecordingSession(recorder, on_error=self.on_recording_error)  # callbacks use it once spun
         keys = {"b": self.key_start, "n": partial(self.key_stop, True), "r": partial(self.key_stop, False)}
         self.terminal = TerminalControl(keys, stdin_fd() if self.config.keyboard else None, sys.stdout)
@@ -113,18 +92,24 @@ class RecorderNode(Node):
         self.rejected: Counter[str] = Counter()
         self._waiting_logged: set[str] = set()
         subscriptions = {
-            JOINTS: self.create_subscription(JointState, self.config.state_topic, self.on_state, SAMPLE_QOS),
-            ACTION: self.create_subscription(JointState, self.config.action_topic, self.on_action, SAMPLE_QOS),
+            JOINTS: subscription(
+                self, FOLLOWER_JOINT_STATES, self.on_state, name=self.config.state_topic, qos=RECORDED_SAMPLES_QOS
+            ),
+            ACTION: subscription(
+                self, FOLLOWER_JOINT_COMMANDS, self.on_action, name=self.config.action_topic, qos=RECORDED_SAMPLES_QOS
+            ),
             **{
-                camera: self.create_subscription(Image, topic, partial(self.on_image, camera), IMAGE_QOS)
+                camera: subscription(
+                    self, CAMERA_IMAGE, partial(self.on_image, camera), name=topic, qos=RECORDED_IMAGES_QOS
+                )
                 for camera, topic in self.config.camera_topic_map.items()
             },
         }
         self.inputs = InputMonitor({stream: s.topic_name for stream, s in subscriptions.items()}, INPUT_TIMEOUT_S)
-        self.create_subscription(String, "policy/instruction", self.on_instruction, LATCHED_QOS)
-        self.create_service(Trigger, "recorder/start", self.on_start)
-        self.create_service(SetBool, "recorder/stop", self.on_stop)
-        self.create_service(Trigger, "recorder/discard", self.on_discard)
+        subscription(self, POLICY_INSTRUCTION, self.on_instruction)
+        service(self, RECORDER_START, self.on_start)
+        service(self, RECORDER_STOP, self.on_stop)
+        service(self, RECORDER_DISCARD, self.on_discard)
         self.create_timer(WAITING_CHECK_PERIOD_S, self.log_waiting)
         self.diagnostics = DiagnosticsReporter(self, "recorder", self.health)
 
@@ -140,9 +125,8 @@ class RecorderNode(Node):
     def on_state(self, msg: JointState) -> None:
         try:
             if self.config.state_units == "sim":
-                if len(msg.position) != len(msg.name):
-                    raise MalformedJointState(f"{len(msg.name)} names but {len(msg.position)} positions")
-                positions = self.mapping.from_sim(np.asarray(msg.position, dtype=np.float64), list(msg.name))
+                names, sim_positions = named_positions(msg)
+                positions = self.mapping.from_sim(sim_positions, names)
             else:
                 positions = positions_by_name(msg, JOINT_NAMES)
         except ValueError as exc:
@@ -162,10 +146,11 @@ class RecorderNode(Node):
 
     def on_image(self, camera: str, msg: Image) -> None:
         try:
-            frame = frame_from_image(msg, self._stamp(msg), self.inputs.received[camera])
+            rgb = np.ascontiguousarray(rgb_from_image(msg))
         except ValueError as exc:
             self._reject(f"image_{camera}", exc)
             return
+        frame = Frame(rgb, self.inputs.received[camera], time.monotonic(), self._stamp(msg))
         self.inputs.seen(camera, time.time())
         self.session.add_frame(camera, frame)
 
@@ -181,7 +166,7 @@ class RecorderNode(Node):
             return self._report(False, "waiting for input: " + describe_missing(missing))
         if not self.instruction:
             return self._report(
-                False, "no instruction: publish one on policy/instruction or set the instruction parameter"
+                False, f"no instruction: publish one on {POLICY_INSTRUCTION.name} or set the instruction parameter"
             )
         ok, outcome = self._wait(self.session.start(self.instruction))
         return self._report(ok, f"recording episode {outcome}: {self.instruction!r}" if ok else outcome)
@@ -286,8 +271,7 @@ class RecorderNode(Node):
         super().destroy_node()
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(RecorderNode, args)
+main = node_main(RecorderNode)
 
 
 if __name__ == "__main__":

@@ -21,17 +21,23 @@ import sys
 import time
 
 import numpy as np
-from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64
 
 from so101_calibration import JOINT_NAMES
+from so101_calibration.interface_contract import (
+    SENSOR_QOS,
+    SIM_JOINT_COMMAND,
+    SIM_JOINT_STATES,
+    TWIN_LAG,
+    TWIN_TRACKING,
+)
 from so101_hardware.metrics import RateMeter
-from so101_hardware.nodes.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
-from so101_hardware.nodes.messages import MalformedJointState, joint_state, positions_by_name, seconds_from_stamp
-from so101_hardware.nodes.params import declare_config
-from so101_hardware.nodes.qos import SENSOR_QOS, STATE_QOS
-from so101_hardware.nodes.runtime import abandon, run_node
+from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
+from so101_hardware.ros.endpoints import publisher, subscription
+from so101_hardware.ros.joint_states import MalformedJointState, joint_state, named_positions, positions_by_name
+from so101_hardware.ros.lifecycle import So101Node, node_main
+from so101_hardware.ros.stamps import seconds_from_stamp
 from so101_sim_bridge.bridge import TwinBridgeConfig, TwinTracker
 
 ECHO_TIMEOUT_S = 1.0
@@ -40,31 +46,30 @@ SOURCE_TIMEOUT_S = 1.0
 """No source state for this long: nothing to mirror."""
 
 
-class TwinBridgeNode(Node):
-    def __init__(self, **node_kwargs):
-        super().__init__(node_kwargs.pop("node_name", "twin_bridge"), **node_kwargs)
-        try:
-            self.config = declare_config(self, TwinBridgeConfig)
-            self.mapping = self.config.build_mapping(self.config.role)
-        except BaseException:
-            abandon(self)
-            raise
+class TwinBridgeNode(So101Node):
+    DEFAULT_NAME = "twin_bridge"
+    CONFIG = TwinBridgeConfig
+
+    def setup(self) -> None:
+        self.mapping = self.config.build_mapping(self.config.role)
         self.tracker = TwinTracker()
         self.command_rate = RateMeter()
         self.rejected = 0
         self.sim_mismatch: str | None = None
         self.last_source_at: float | None = None
         self._unsent: tuple[np.ndarray, float] | None = None  # newest source state, rate-limited mode
-        self.commands = self.create_publisher(JointState, self.config.command_topic, STATE_QOS)
-        self.tracking = self.create_publisher(JointState, "twin/tracking", STATE_QOS)
-        self.lags = self.create_publisher(Float64, "twin/lag", STATE_QOS)
-        self.create_subscription(JointState, self.config.source_topic, self.on_source, STATE_QOS)
-        self.create_subscription(JointState, self.config.state_topic, self.on_sim_state, SENSOR_QOS)
+        self.source_topic = self.config.source_topic.name
+        self.commands = publisher(self, SIM_JOINT_COMMAND, name=self.config.command_topic)
+        self.tracking = publisher(self, TWIN_TRACKING)
+        self.lags = publisher(self, TWIN_LAG)
+        subscription(self, self.config.source_topic, self.on_source)
+        # Best effort matches whatever reliability the simulator publishes with.
+        subscription(self, SIM_JOINT_STATES, self.on_sim_state, name=self.config.state_topic, qos=SENSOR_QOS)
         if self.config.publish_rate_hz > 0:
             self.create_timer(1.0 / self.config.publish_rate_hz, self.on_timer)
         self.diagnostics = DiagnosticsReporter(self, "twin bridge", self.health)
         self.get_logger().info(
-            f"{self.config.source_topic} → {self.config.command_topic} as {list(self.mapping.names)}; "
+            f"{self.source_topic} → {self.config.command_topic} as {list(self.mapping.names)}; "
             f"echo from {self.config.state_topic}"
         )
 
@@ -96,9 +101,8 @@ class TwinBridgeNode(Node):
     def on_sim_state(self, msg: JointState) -> None:
         received = time.time()
         try:
-            if len(msg.position) != len(msg.name):
-                raise MalformedJointState(f"{len(msg.name)} names but {len(msg.position)} positions")
-            radians = self.mapping.from_sim(np.asarray(msg.position, dtype=np.float64), list(msg.name))
+            names, positions = named_positions(msg)
+            radians = self.mapping.from_sim(positions, names)
         except ValueError as exc:  # MalformedJointState is one; from_sim raises it for missing joints
             self.sim_mismatch = str(exc)
             self.get_logger().error(
@@ -121,7 +125,7 @@ class TwinBridgeNode(Node):
         if self.sim_mismatch is not None:
             return Health(ERROR, f"simulator joints do not match the sim mapping: {self.sim_mismatch}", values)
         if self.last_source_at is None or now - self.last_source_at > SOURCE_TIMEOUT_S:
-            return Health(WARN, f"no {self.config.source_topic}: nothing to mirror", values)
+            return Health(WARN, f"no {self.source_topic}: nothing to mirror", values)
         last_echo = self.tracker.last_echo_at
         if last_echo is None or now - last_echo > ECHO_TIMEOUT_S:
             topic = self.config.state_topic
@@ -129,8 +133,7 @@ class TwinBridgeNode(Node):
         return Health(OK, f"mirroring the {self.config.source} into the twin", values)
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(TwinBridgeNode, args)
+main = node_main(TwinBridgeNode)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from so101_sim_bridge.recorder.rate import DEFAULT_FPS, checked_fps
+
 JOINTS = "joints"
 ACTION = "action"
 
@@ -36,7 +38,7 @@ ACTION = "action"
 class AlignmentConfig:
     """The recording grid and how far from it a sample may be."""
 
-    fps: float = 30.0
+    fps: int = DEFAULT_FPS
     joint_tolerance_s: float = 0.02
     action_max_age_s: float = 0.1
     frame_tolerance_s: float | None = None
@@ -45,8 +47,7 @@ class AlignmentConfig:
     """How long after t_k the recorder waits for t_k's samples before deciding the step."""
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.fps) and self.fps > 0):
-            raise ValueError(f"fps must be positive, got {self.fps}")
+        checked_fps(self.fps)
         if self.frame_tolerance_s is None:
             object.__setattr__(self, "frame_tolerance_s", 0.5 / self.fps)
         for name in ("joint_tolerance_s", "action_max_age_s", "frame_tolerance_s", "max_latency_s"):

@@ -1,6 +1,6 @@
 """What flows from the recorder into the writers: one aligned step, and the start and end of an episode.
 
-Units inside the recorder are the ROS ones (DESIGN.md §4): radians, joints in JOINT_NAMES order.
+Units inside the recorder are the ROS ones (docs/architecture.md §4): radians, joints in JOINT_NAMES order.
 Each writer converts to its own format's units (Isaac Lab HDF5: the simulator's, through a
 SimMapping; LeRobot: degrees or normalized, through a UnitConverter), so conversions live where
 the format is defined and nowhere else.

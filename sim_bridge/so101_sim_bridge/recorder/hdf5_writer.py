@@ -1,4 +1,4 @@
-"""Isaac Lab / LeIsaac HDF5 demos (isaac-sim-ros2.md §4), written so a crash never costs saved demos.
+"""Isaac Lab / LeIsaac HDF5 demos (docs/reference/isaac-sim.md §4), written so a crash never costs saved demos.
 
 Layout (the one Isaac Lab's HDF5DatasetFileHandler and LeIsaac's tools read)::
 
@@ -45,6 +45,7 @@ import numpy as np
 from so101_calibration import SimMapping, SimMappingConfig, build_sim_mapping
 from so101_sim_bridge.recorder.episode import EpisodeInfo, EpisodeOutcome, Step
 from so101_sim_bridge.recorder.errors import DiskFullError, OutputExistsError, RecorderError, RecorderStateError
+from so101_sim_bridge.recorder.rate import DEFAULT_FPS, checked_fps
 from so101_sim_bridge.recorder.storage import free_bytes, is_disk_full
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class Hdf5WriterConfig:
     env_name: str = "so101-seed-demo"
     flush_every: int = 100
     compression: str = "lzf"
-    fps: float = 30.0
+    fps: int = DEFAULT_FPS
     min_free_bytes: int = 64 * 1024 * 1024
     """Stop the episode cleanly (DiskFullError) before free space drops below this plus the next
     flush's worth of steps: HDF5 copes badly with a write failing on a full disk."""
@@ -79,6 +80,7 @@ class Hdf5WriterConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
+        checked_fps(self.fps)
         if self.flush_every < 1:
             raise ValueError(f"flush_every must be >= 1 step, got {self.flush_every}")
 

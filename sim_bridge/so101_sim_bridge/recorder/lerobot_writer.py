@@ -1,4 +1,4 @@
-"""LeRobot v3.0 dataset writer (lerobot-compat.md §9), readable by LeRobot 0.4.4's LeRobotDataset.
+"""LeRobot v3.0 dataset writer (docs/reference/lerobot.md §9), readable by LeRobot 0.4.4's LeRobotDataset.
 
 Layout::
 
@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from so101_calibration import JOINT_NAMES, UnitConverter
 from so101_sim_bridge.recorder.episode import EpisodeInfo, EpisodeOutcome, Step
 from so101_sim_bridge.recorder.errors import OutputExistsError, RecorderError, RecorderStateError
+from so101_sim_bridge.recorder.rate import DEFAULT_FPS, checked_fps
 from so101_sim_bridge.recorder.stats import FeatureStats, aggregate_stats, image_stats, stats_to_json, vector_stats
 from so101_sim_bridge.recorder.video import EpisodeVideo, Mp4Appender, VideoConfig, probe_video_info
 
@@ -57,7 +58,7 @@ _SCRATCH = ".recording"
 @dataclass(frozen=True)
 class LeRobotWriterConfig:
     root: Path
-    fps: int = 30
+    fps: int = DEFAULT_FPS
     robot_type: str = "so_follower"
     video: VideoConfig = field(default_factory=VideoConfig)
     include_failed: bool = False
@@ -69,8 +70,7 @@ class LeRobotWriterConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
-        if isinstance(self.fps, bool) or not isinstance(self.fps, int) or self.fps <= 0:
-            raise ValueError(f"LeRobot datasets have an integer fps, got {self.fps!r}")
+        checked_fps(self.fps)
         if self.image_stats_stride < 1:
             raise ValueError(f"image_stats_stride must be >= 1, got {self.image_stats_stride}")
 

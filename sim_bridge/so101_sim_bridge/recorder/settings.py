@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from so101_calibration import ArmRole, SimMapping, SimUnits, UnitConverter, build_sim_mapping
+from so101_calibration.interface_contract import FOLLOWER_JOINT_COMMANDS, FOLLOWER_JOINT_STATES, camera_topics
 from so101_sim_bridge.mapping import SimMappingParameters
 from so101_sim_bridge.recorder.alignment import AlignmentConfig
 from so101_sim_bridge.recorder.episode import EpisodeWriter
 from so101_sim_bridge.recorder.hdf5_writer import Hdf5DemoWriter, Hdf5WriterConfig
 from so101_sim_bridge.recorder.lerobot_writer import LeRobotDatasetWriter, LeRobotWriterConfig
+from so101_sim_bridge.recorder.rate import DEFAULT_FPS, checked_fps
 from so101_sim_bridge.recorder.recorder import DemoRecorder, RecorderConfig
 from so101_sim_bridge.recorder.video import VideoConfig
 
@@ -34,15 +36,17 @@ class RecorderNodeConfig(SimMappingParameters):
     resume: bool = field(
         default=False, metadata={"help": "append to an existing HDF5 file (LeRobot: give a new folder)"}
     )
-    fps: int = field(default=30, metadata={"help": "recording rate, steps per second"})
+    fps: int = field(default=DEFAULT_FPS, metadata={"help": "recording rate, steps per second"})
     max_latency_s: float = field(
         default=0.1, metadata={"help": "how late a sample may arrive after its stamp (slow cameras: more)"}
     )
-    state_topic: str = field(default="follower/joint_states", metadata={"help": "observed joint states"})
+    state_topic: str = field(default=FOLLOWER_JOINT_STATES.name, metadata={"help": "observed joint states"})
     state_units: str = field(
         default="ros", metadata={"help": "ros: our joint names in radians | sim: the simulator's (sim mapping)"}
     )
-    action_topic: str = field(default="follower/joint_commands", metadata={"help": "commands, ROS radians by name"})
+    action_topic: str = field(
+        default=FOLLOWER_JOINT_COMMANDS.name, metadata={"help": "commands, ROS radians by name"}
+    )
     cameras: tuple[str, ...] = field(
         default=("wrist", "front"),
         metadata={"help": "recorded cameras: <name> reads cameras/<name>/image_raw, <name>=<topic> another topic"},
@@ -63,13 +67,10 @@ class RecorderNodeConfig(SimMappingParameters):
         super().__post_init__()
         if not (self.hdf5_path or self.lerobot_root):
             raise ValueError("nothing to write: set hdf5_path and/or lerobot_root")
-        if isinstance(self.fps, bool) or not 1 <= self.fps <= 240:
-            raise ValueError(f"fps must be an integer within 1..240, got {self.fps!r}")
+        checked_fps(self.fps)
         if self.state_units not in STATE_UNITS:
             raise ValueError(f"state_units {self.state_units!r} unknown; use {' or '.join(STATE_UNITS)}")
-        names = list(self.camera_topic_map)
-        if len(names) != len(self.cameras) or not all(names) or not all(self.camera_topic_map.values()):
-            raise ValueError(f"cameras must be distinct <name> or <name>=<topic> entries, got {list(self.cameras)}")
+        camera_topics(self.cameras)
         VideoConfig(codec=self.video_codec)  # checks the codec exists in this PyAV build
         if self.flush_every < 1:
             raise ValueError(f"flush_every must be >= 1 step, got {self.flush_every}")
@@ -77,11 +78,10 @@ class RecorderNodeConfig(SimMappingParameters):
     @property
     def camera_topic_map(self) -> dict[str, str]:
         """Camera name → its image topic."""
-        entries = (entry.partition("=") for entry in self.cameras)
-        return {name: topic if equals else f"cameras/{name}/image_raw" for name, equals, topic in entries}
+        return camera_topics(self.cameras)
 
     def recorder_config(self) -> RecorderConfig:
-        alignment = AlignmentConfig(fps=float(self.fps), max_latency_s=self.max_latency_s)
+        alignment = AlignmentConfig(fps=self.fps, max_latency_s=self.max_latency_s)
         return RecorderConfig(cameras=tuple(self.camera_topic_map), alignment=alignment)
 
 
@@ -104,7 +104,7 @@ def open_recorder(config: RecorderNodeConfig) -> tuple[DemoRecorder, SimMapping]
         extra = {"cameras": list(config.camera_topic_map), "sim_units": mapping_config.units.value}
         writers.append(
             Hdf5DemoWriter(
-                Hdf5WriterConfig(path, resume=config.resume, flush_every=config.flush_every, fps=float(config.fps),
+                Hdf5WriterConfig(path, resume=config.resume, flush_every=config.flush_every, fps=config.fps,
                                  extra_env_args=extra),
                 mapping,
             )

@@ -1,6 +1,6 @@
 """LeRobot's feature statistics (meta/stats.json and the episodes' stats/* columns).
 
-Same keys and shapes as LeRobot 0.4.4 computes (lerobot-compat.md §9): min, max, mean, std,
+Same keys and shapes as LeRobot 0.4.4 computes (docs/reference/lerobot.md §9): min, max, mean, std,
 count and the q01, q10, q50, q90, q99 quantiles; vectors per dimension; images per channel with
 shape (3, 1, 1), scaled to [0, 1], from a subsample of frames. Episodes are combined the way
 LeRobot aggregates them: exact count-weighted mean and variance, min of mins, max of maxes, and

@@ -14,7 +14,13 @@ from so101_sim_bridge.twin.gl import configure_headless_gl
 configure_headless_gl()
 
 from so101_sim_bridge.twin.assets import TwinAssetError, so101_mjcf_path  # noqa: E402
-from so101_sim_bridge.twin.config import TWIN_CAMERAS, TWIN_JOINT_NAMES, TwinCameraConfig, TwinConfig  # noqa: E402
+from so101_sim_bridge.twin.config import (  # noqa: E402
+    TWIN_CAMERAS,
+    TWIN_JOINT_NAMES,
+    MujocoTwinNodeConfig,
+    TwinCameraConfig,
+    TwinConfig,
+)
 from so101_sim_bridge.twin.render import TwinRenderError  # noqa: E402
 from so101_sim_bridge.twin.twin import MODEL_OFFSET_JOINTS, MujocoTwin, TwinState  # noqa: E402
 
@@ -23,6 +29,7 @@ __all__ = [
     "TWIN_CAMERAS",
     "TWIN_JOINT_NAMES",
     "MujocoTwin",
+    "MujocoTwinNodeConfig",
     "TwinAssetError",
     "TwinCameraConfig",
     "TwinConfig",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from so101_calibration import SIM_JOINT_NAMES
+from so101_calibration.interface_contract import SIM_CAMERA_IMAGE, SIM_JOINT_COMMAND, SIM_JOINT_STATES
 
 TWIN_JOINT_NAMES: tuple[str, ...] = SIM_JOINT_NAMES["so101"]
 """The twin's joint names: the MJCF's, which are the `so101` sim-mapping preset's."""
@@ -65,3 +66,41 @@ class TwinConfig:
         object.__setattr__(self, "initial_position", MappingProxyType(dict(self.initial_position)))
         if self.timestep_s is not None and not 0 < self.timestep_s <= 0.02:
             raise ValueError(f"timestep_s must be in (0, 0.02] s for stable contacts, got {self.timestep_s}")
+
+
+@dataclass(frozen=True)
+class MujocoTwinNodeConfig:
+    """The MuJoCo twin node's parameters; topics default to Isaac Sim's, so either simulator serves the bridge."""
+
+    command_topic: str = field(default=SIM_JOINT_COMMAND.name, metadata={"help": "position targets by sim joint name"})
+    state_topic: str = field(default=SIM_JOINT_STATES.name, metadata={"help": "the twin's joint states"})
+    physics_rate_hz: float = field(
+        default=100.0, metadata={"help": "physics timer: steps to wall time, publishes state"}
+    )
+    cameras: tuple[str, ...] = field(default=TWIN_CAMERAS, metadata={"help": f"rendered cameras, of {TWIN_CAMERAS}"})
+    camera_width: int = 320
+    camera_height: int = 240
+    camera_rate_hz: float = field(
+        default=10.0, metadata={"help": "frames per second per camera, at most (software rendering is slow); 0: none"}
+    )
+    camera_topic: str = field(
+        default=SIM_CAMERA_IMAGE.name, metadata={"help": "image topic; {name} is the camera name"}
+    )
+    shadows: bool = field(default=False, metadata={"help": "shadows roughly halve the software frame rate"})
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.physics_rate_hz <= 1000:
+            raise ValueError(f"physics_rate_hz must be within 1..1000, got {self.physics_rate_hz}")
+        if not 0 <= self.camera_rate_hz <= 120:
+            raise ValueError(f"camera_rate_hz must be within 0..120 (0: no cameras), got {self.camera_rate_hz}")
+        if "{name}" not in self.camera_topic:
+            raise ValueError(f"camera_topic must contain {{name}}, got {self.camera_topic!r}")
+
+    @property
+    def rendered_cameras(self) -> tuple[str, ...]:
+        return self.cameras if self.camera_rate_hz > 0 else ()
+
+    def twin_config(self) -> TwinConfig:
+        """The twin to build (TwinCameraConfig checks names and sizes)."""
+        cameras = tuple(TwinCameraConfig(name, self.camera_width, self.camera_height) for name in self.rendered_cameras)
+        return TwinConfig(cameras=cameras, shadows=self.shadows)

@@ -4,7 +4,7 @@ import dataclasses
 import pytest
 
 from so101_bringup.arguments import CamerasArgs, FollowerArgs, TeleopArgs, argument_specs, parse_arguments
-from so101_bringup.graphs import GRAPHS
+from so101_bringup.launch_graphs import GRAPHS
 
 
 @pytest.mark.parametrize("args_class", [spec[0] for spec in GRAPHS.values()], ids=list(GRAPHS))

@@ -6,10 +6,10 @@ import pytest
 
 from so101_bringup.arguments import CamerasArgs, FollowerArgs, TeleopArgs
 from so101_bringup.catalog import node_type
-from so101_bringup.graphs import GRAPHS, build_graph, cameras_graph, follower_graph, teleop_graph
+from so101_bringup.graph_checks import check_graph
+from so101_bringup.launch_graphs import GRAPHS, build_graph, cameras_graph, follower_graph, teleop_graph
 from so101_bringup.param_files import ParamFileError, effective_parameters
 from so101_bringup.share import config_path
-from so101_bringup.validation import check_graph
 
 EVERY_GRAPH = [
     pytest.param(name, emulate, id=f"{name}-{'emulated' if emulate else 'real'}")
@@ -118,7 +118,7 @@ def test_a_namespace_prefixes_every_node(tmp_path):
     graph = teleop_graph(TeleopArgs(namespace="/arm1/", emulate=True, emulator_dir=str(tmp_path)))
     assert all(node.fqn == f"/arm1/{node.name}" for node in graph.nodes)
     check_graph(graph)  # the shipped /**/<node> sections match in any namespace
-    assert effective_parameters(graph.node("follower"))["max_relative_target_rad"] == 0.2
+    assert effective_parameters(graph.node("camera_wrist"))["device"] == "/dev/so101_cam_wrist"
 
 
 def test_cameras_come_from_the_cameras_file(tmp_path):
@@ -146,10 +146,15 @@ def test_build_graph_refuses_another_graphs_arguments():
 
 @pytest.mark.parametrize("uart_timing", [True, False])
 def test_ros2_launch_and_the_runner_emulate_the_same_bus(uart_timing, tmp_path):
-    """The emulator process `ros2 launch` starts is configured as the runner's in-process one."""
-    from so101_bringup.runner import emulator_config
+    """The emulator process `ros2 launch` starts is configured as the runner's in-process one, faults included."""
+    from so101_hardware.emulator import FaultConfig
     from so101_hardware.emulator.cli import build_parser, config_from_args
 
     graph = teleop_graph(TeleopArgs(emulate=True, emulator_dir=str(tmp_path), uart_timing=uart_timing, emulator_seed=5))
+    faults = FaultConfig(drop_reply_rate=0.05, corrupt_checksum_rate=0.03, latency_spike_rate=0.01,
+                         latency_spike_s=0.02, error_bits={4: 0x20}, reorder_sync_read_rate=0.1)
+    graph = graph.with_emulator("follower", faults=faults, initial_positions={1: 2048, 2: 1500})
     for emulator in graph.emulators:
-        assert config_from_args(build_parser().parse_args(emulator.cli_arguments())) == emulator_config(emulator)
+        assert config_from_args(build_parser().parse_args(emulator.cli_arguments())) == emulator.emulator_config()
+    follower = next(emulator for emulator in graph.emulators if emulator.role == "follower")
+    assert follower.emulator_config().faults == faults and follower.emulator_config().initial_positions[2] == 1500

@@ -1,6 +1,6 @@
 """The launch files build their LaunchDescription from the graphs, where ROS 2 `launch`/`launch_ros` exist.
 
-They are not installable here (DESIGN.md §5), so those tests skip. The skip must not be fooled by
+They are not installable here (docs/architecture.md §5), so those tests skip. The skip must not be fooled by
 this repository's own `launch/` folder: with the repository root on sys.path (`python -m pytest`
 puts the working directory there) `import launch` finds it as a namespace package, so
 `pytest.importorskip("launch")` would pass and the tests would fail instead of skipping.
@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from so101_bringup.arguments import argument_specs, parse_arguments
-from so101_bringup.graphs import GRAPHS, build_graph
+from so101_bringup.launch_graphs import GRAPHS, build_graph
 from tests_support.repo import REPO
 
 
@@ -55,9 +55,10 @@ def test_each_launch_file_declares_the_graph_arguments(name):
 @requires_ros_launch
 @pytest.mark.parametrize("name", GRAPHS)
 def test_each_launch_file_starts_the_graph_nodes_and_emulators(name, tmp_path):
-    from launch import LaunchContext
     from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction, RegisterEventHandler
     from launch_ros.actions import Node
+
+    from launch import LaunchContext
 
     description = load_launch_file(name).generate_launch_description()
     context = LaunchContext()

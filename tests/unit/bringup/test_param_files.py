@@ -1,7 +1,7 @@
 """ROS 2 parameter files read with rcl's rules, so `so101 run` and `ros2 launch` give nodes the same values."""
 import pytest
 
-from so101_bringup.graph import NodeSpec
+from so101_bringup.graph_spec import NodeSpec
 from so101_bringup.param_files import ParamFileError, effective_parameters, read_param_file
 
 

@@ -3,12 +3,13 @@ import pytest
 
 from so101_bringup.arguments import DeployArgs, TeleopArgs, TwinArgs, parse_arguments
 from so101_bringup.cli import build_parser
-from so101_bringup.graphs import deploy_graph, rerun_graph, teleop_graph, twin_graph
+from so101_bringup.graph_checks import check_graph
+from so101_bringup.launch_graphs import deploy_graph, rerun_graph, teleop_graph, twin_graph
 from so101_bringup.run_cli import build_run_graph
-from so101_bringup.validation import check_graph
+from so101_calibration.interface_contract import CAMERA_IMAGE, SIM_CAMERA_IMAGE
 
-REAL_CAMERAS = ("cameras/wrist/image_raw", "cameras/front/image_raw")
-TWIN_CAMERAS = ("/sim/cameras/wrist/image_raw", "/sim/cameras/front/image_raw")
+REAL_CAMERAS = tuple(CAMERA_IMAGE.format(name=name) for name in ("wrist", "front"))
+TWIN_CAMERAS = tuple(SIM_CAMERA_IMAGE.format(name=name) for name in ("wrist", "front"))
 
 
 @pytest.mark.parametrize(
@@ -50,7 +51,7 @@ def test_so101_run_takes_the_rerun_options():
 
 
 def test_rerun_graph_is_the_node_alone_for_other_graphs_to_add():
-    (node,) = rerun_graph("arm2", ["/sim/cameras/wrist/image_raw"], web_port=9100).nodes
+    (node,) = rerun_graph("arm2", [TWIN_CAMERAS[0]], web_port=9100).nodes
     assert node.fqn == "/arm2/rerun"
-    assert dict(node.parameters) == {"image_topics": ("/sim/cameras/wrist/image_raw",), "web_port": 9100}
+    assert dict(node.parameters) == {"image_topics": (TWIN_CAMERAS[0],), "web_port": 9100}
     assert dict(rerun_graph().node("rerun").parameters) == {}

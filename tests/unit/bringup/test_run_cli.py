@@ -3,7 +3,7 @@ import pytest
 
 from so101_bringup.arguments import argument_specs
 from so101_bringup.cli import build_parser, main
-from so101_bringup.graphs import GRAPHS
+from so101_bringup.launch_graphs import GRAPHS
 from so101_bringup.run_cli import build_run_graph
 
 

@@ -2,8 +2,9 @@
 import pytest
 from rclpy.context import Context
 
-from so101_bringup.graph import NodeSpec
+from so101_bringup.graph_spec import NodeSpec
 from so101_bringup.runner import node_kwargs
+from so101_calibration.interface_contract import LEADER_JOINT_STATES
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def test_node_kwargs_merge_files_then_explicit_values_and_pass_remappings(tmp_pa
     params.write_text("/**/teleop:\n  ros__parameters:\n    rate_hz: 50.0\n    joint_scale: [1.0, -1.0]\n")
     spec = NodeSpec(
         "so101_hardware", "teleop_node", "teleop", "arm1",
-        parameters={"rate_hz": 20.0}, param_files=(params,), remappings=(("leader/joint_states", "/other/leader"),),
+        parameters={"rate_hz": 20.0}, param_files=(params,), remappings=((LEADER_JOINT_STATES.name, "/other/leader"),),
     )
     kwargs = node_kwargs(spec, context)
     assert (kwargs["node_name"], kwargs["namespace"], kwargs["context"]) == ("teleop", "arm1", context)

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from so101_bringup.graphs import GRAPHS
+from so101_bringup.launch_graphs import GRAPHS
 from so101_bringup.share import config_path, share_dir, share_dir_candidates
 from so101_calibration import JOINT_NAMES, parse_calibration
 from so101_hardware.emulator.trajectory import _JOINT_RANGES as SCRIPTED_HAND_RANGES

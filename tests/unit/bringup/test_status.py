@@ -9,7 +9,8 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rich.console import Console
 
 from so101_bringup.status import StatusBoard, render, summarize
-from so101_hardware.nodes.qos import DIAGNOSTICS_QOS
+from so101_calibration.interface_contract import DIAGNOSTICS
+from so101_hardware.ros.endpoints import publisher as make_publisher
 from tests_support.ros import domain_for_this_process, ros_context
 
 FOLLOWER = {
@@ -49,7 +50,7 @@ def test_status_command_in_a_terminal_shows_a_publishing_node():
             import rclpy
 
             node = rclpy.create_node("fake_follower", context=context)
-            publisher = node.create_publisher(DiagnosticArray, "/diagnostics", DIAGNOSTICS_QOS)
+            publisher = make_publisher(node, DIAGNOSTICS)
             status = DiagnosticStatus(level=DiagnosticStatus.WARN, name=name, message=message,
                                       values=[KeyValue(key=k, value=v) for k, v in FOLLOWER.items()])
             stop = threading.Event()

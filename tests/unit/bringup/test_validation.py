@@ -1,13 +1,13 @@
 """A graph that cannot start is refused before anything starts, with every problem named."""
+import dataclasses
 import re
 
 import pytest
 
 from so101_bringup.arguments import FollowerArgs, TeleopArgs
-from so101_bringup.graph import Graph, NodeSpec
-from so101_bringup.graphs import follower_graph, teleop_graph
-from so101_bringup.validation import GraphError, check_graph
-from so101_hardware.nodes.params import parameter_names
+from so101_bringup.graph_checks import GraphError, check_graph
+from so101_bringup.graph_spec import Graph, NodeSpec
+from so101_bringup.launch_graphs import follower_graph, teleop_graph
 from so101_hardware.teleop import TeleopConfig
 
 
@@ -58,7 +58,7 @@ def test_explicit_parameters_are_checked_too():
     graph = Graph((NodeSpec("so101_hardware", "teleop_node", "teleop", parameters={"rate": 5.0, "rate_hz": "fast"}),))
     assert problems_of(graph) == [
         "node /teleop: explicit parameter 'rate' is not declared by the node "
-        f"(its parameters: {', '.join(parameter_names(TeleopConfig))})",
+        f"(its parameters: {', '.join(field.name for field in dataclasses.fields(TeleopConfig))})",
         "node /teleop: explicit parameter 'rate_hz' must be a float (ROS does not convert: write 1.0, not 1), "
         "got 'fast'",
     ]

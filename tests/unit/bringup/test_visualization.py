@@ -9,6 +9,7 @@ import rerun.blueprint as rrb
 
 from so101_bringup.visualization import RateLimit, RerunLog, RerunNodeConfig, blueprint, image_entity
 from so101_calibration import JOINT_NAMES
+from so101_calibration.interface_contract import CAMERA_IMAGE, SIM_CAMERA_IMAGE
 
 T0 = 1_790_000_000.0  # a wall-clock stamp (2026)
 
@@ -72,7 +73,7 @@ def test_a_chunk_must_have_one_column_per_joint(tmp_path):
 def test_images_are_logged_under_their_topic_without_image_raw(tmp_path):
     rgb = np.zeros((4, 5, 3), np.uint8)
     rgb[:, :, 0] = 200
-    entity = image_entity("/sim/cameras/wrist/image_raw")
+    entity = image_entity(SIM_CAMERA_IMAGE.format(name="wrist"))
     assert entity == "sim/cameras/wrist"
     table = recorded(tmp_path, lambda viewer: viewer.image(entity, rgb, T0))
     [(t, buffer)] = series(table, "/sim/cameras/wrist:Image:buffer")
@@ -124,7 +125,7 @@ def test_rate_limit_keeps_the_average_rate_per_key():
         ({"grpc_port": 9000, "web_port": 9000}, "must differ"),
         ({"web_port": 70000}, "web_port must be 1..65535"),
         ({"image_rate_hz": -1.0}, "image_rate_hz must be >= 0"),
-        ({"image_topics": ("cameras/wrist/image_raw", "/cameras/wrist")}, "distinct topics"),
+        ({"image_topics": (CAMERA_IMAGE.format(name="wrist"), "/cameras/wrist")}, "distinct topics"),
         ({"server_memory_limit": " "}, "server_memory_limit"),
     ],
 )

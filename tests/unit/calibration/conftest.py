@@ -11,7 +11,7 @@ import pytest
 from so101_calibration import SO101_JOINTS, ArmCalibration, MotorCalibration
 
 FIXTURES = Path(__file__).parent / "fixtures"
-"""Files written by hand from LeRobot's documented format (lerobot-compat.md §2)."""
+"""Files written by hand from LeRobot's documented format (docs/reference/lerobot.md §2)."""
 
 MakeCalibration = Callable[..., ArmCalibration]
 

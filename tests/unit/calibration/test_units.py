@@ -19,7 +19,7 @@ from so101_calibration import (
     ticks_to_degrees,
 )
 
-# --- LeRobot 0.4.4 MotorsBus._normalize / _unnormalize, one value at a time (lerobot-compat.md §4) ----
+# --- LeRobot 0.4.4 MotorsBus._normalize / _unnormalize, one value at a time (docs/reference/lerobot.md §4) ----
 
 
 def lerobot_normalize(val: int, motor: MotorCalibration, mode: NormMode) -> float:

@@ -64,7 +64,7 @@ def raw_client() -> Iterator[Callable[..., RawClient]]:
         client.close()
 
 
-# The SDK waits LATENCY_TIMER × 2 + 2 ms for a reply (34 ms by default, reference §9). Under a
+# The SDK waits LATENCY_TIMER × 2 + 2 ms for a reply (34 ms by default, docs/reference/feetech-sts.md §9). Under a
 # loaded CI box (xdist workers busy-spinning in the SDK's receive loop on 2 cores) scheduling
 # alone can exceed that, so SDK tests widen the window through that module constant — the SDK
 # code itself is untouched. Reply latency is the benchmarks' business, not these tests'.

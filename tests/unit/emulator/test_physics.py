@@ -8,7 +8,7 @@ import pytest
 
 from so101_hardware.emulator import MotorModel
 from so101_hardware.emulator.physics import MotionState, load_permille, temperature_after, track
-from so101_hardware.protocol import ServoErrorBits
+from so101_hardware.sts_protocol import ServoErrorBits
 
 pytestmark = pytest.mark.timeout(30)
 

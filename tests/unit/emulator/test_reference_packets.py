@@ -1,9 +1,9 @@
-"""Byte-exact replies to the reference packets of shared/reference/feetech-sts.md §6, over a real pty."""
+"""Byte-exact replies to the reference packets of docs/reference/feetech-sts.md §6, over a real pty."""
 from __future__ import annotations
 
 import pytest
 
-from so101_hardware.protocol import ServoErrorBits
+from so101_hardware.sts_protocol import ServoErrorBits
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -1,10 +1,10 @@
-"""The unmodified PyPI feetech-servo-sdk 1.0.0 against the emulator (reference §10)."""
+"""The unmodified PyPI feetech-servo-sdk 1.0.0 against the emulator (docs/reference/feetech-sts.md §10)."""
 from __future__ import annotations
 
 import pytest
 import scservo_sdk as scs
 
-from so101_hardware.protocol import ServoErrorBits
+from so101_hardware.sts_protocol import ServoErrorBits
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -70,7 +70,7 @@ def test_single_read_reports_the_error_byte_but_sync_read_ignores_it(emu, sdk):
     assert sdk.packet.read2ByteTxRx(sdk.port, 1, PRESENT_POSITION) == (1000, scs.COMM_SUCCESS, 0x20)
     group = scs.GroupSyncRead(sdk.port, sdk.packet, PRESENT_POSITION, 2)
     group.addParam(1)
-    assert group.txRxPacket() == scs.COMM_SUCCESS  # the SDK quirk of reference §10
+    assert group.txRxPacket() == scs.COMM_SUCCESS  # the SDK quirk of docs/reference/feetech-sts.md §10
 
 
 def test_torque_on_through_the_sdk_then_the_goal_is_tracked(emu, sdk):

@@ -8,14 +8,14 @@ import tty
 import pytest
 import serial
 
-from so101_hardware import protocol
+from so101_hardware import sts_protocol
 from so101_hardware.emulator.timing import baud_matches, client_baudrate, reply_deadlines
 
 pytestmark = pytest.mark.timeout(30)
 
 
 def test_wire_time_of_the_reference_transactions():
-    # reference §9: PING 6+6 bytes → 0.12 ms; SYNC_READ 2 bytes × 6 → 14 + 48 bytes → 0.62 ms
+    # docs/reference/feetech-sts.md §9: PING 6+6 bytes → 0.12 ms; SYNC_READ 2 bytes × 6 → 14 + 48 bytes → 0.62 ms
     assert reply_deadlines(0.0, 6, [(6, 0.0)], 1_000_000) == pytest.approx([120e-6])
     deadlines = reply_deadlines(0.0, 14, [(8, 0.0)] * 6, 1_000_000)
     assert deadlines[-1] == pytest.approx(620e-6)
@@ -58,7 +58,7 @@ def test_replies_never_arrive_before_their_wire_time(make_emulator, raw_client):
     for motor_id in range(1, 7):
         emu.servo(motor_id).write_register("Return_Delay_Time", 250)  # 500 µs each
     client = raw_client(emu)
-    request = protocol.sync_read(56, 2, range(1, 7))
+    request = sts_protocol.sync_read(56, 2, range(1, 7))
     started = time.perf_counter()
     replies = client.transact(request, 48)
     elapsed = time.perf_counter() - started
@@ -70,11 +70,11 @@ def test_an_unanswered_request_still_occupies_the_wire(make_emulator, raw_client
     """A SYNC_WRITE gets no reply, but the next request can only start once it has gone out."""
     emu = make_emulator(uart_timing=True)
     client = raw_client(emu)
-    sync_write = protocol.sync_write(42, 20, {motor_id: bytes(20) for motor_id in range(1, 7)})
-    ping = protocol.ping(1)
+    sync_write = sts_protocol.sync_write(42, 20, {motor_id: bytes(20) for motor_id in range(1, 7)})
+    ping = sts_protocol.ping(1)
     started = time.perf_counter()
     client.serial.write(sync_write)
     reply = client.transact(ping, 6)
     elapsed = time.perf_counter() - started
-    assert reply == protocol.status(1)
+    assert reply == sts_protocol.status(1)
     assert elapsed >= (len(sync_write) + len(ping) + 6) * 10e-6  # a lower bound only: never early

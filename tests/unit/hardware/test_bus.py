@@ -8,7 +8,7 @@ import time
 import pytest
 import serial
 
-from so101_hardware import protocol
+from so101_hardware import sts_protocol
 from so101_hardware.bus import BusConfig, FeetechBus, _explain_open_failure
 from so101_hardware.errors import (
     BaudRateError,
@@ -18,7 +18,7 @@ from so101_hardware.errors import (
     PortError,
     ServoStatusError,
 )
-from so101_hardware.protocol import ServoErrorBits
+from so101_hardware.sts_protocol import ServoErrorBits
 from tests_support.pty_peer import ScriptedPeer
 
 IDS = [1, 2, 3, 4, 5, 6]
@@ -207,7 +207,7 @@ def test_concurrent_callers_are_serialised(emu):
 
 
 def _positions_reply(ids, reverse=False):
-    packets = [protocol.status(i, 0, (2000 + i).to_bytes(2, "little")) for i in ids]
+    packets = [sts_protocol.status(i, 0, (2000 + i).to_bytes(2, "little")) for i in ids]
     return b"".join(reversed(packets) if reverse else packets)
 
 
@@ -226,27 +226,28 @@ def test_a_retry_asks_only_the_motors_that_did_not_answer():
     with ScriptedPeer(respond) as peer:
         with FeetechBus(BusConfig(peer.port, **FAST)) as bus:
             assert bus.sync_read("Present_Position", IDS) == {i: 2000 + i for i in IDS}
-    assert peer.requests == [protocol.sync_read(56, 2, IDS), protocol.sync_read(56, 2, [3])]
+    assert peer.requests == [sts_protocol.sync_read(56, 2, IDS), sts_protocol.sync_read(56, 2, [3])]
 
 
 def test_stale_reply_in_the_buffer_is_flushed_not_taken_as_the_answer():
-    fresh = protocol.status(1, 0, (1234).to_bytes(2, "little"))
+    fresh = sts_protocol.status(1, 0, (1234).to_bytes(2, "little"))
     with ScriptedPeer(lambda request: fresh) as peer:
         with FeetechBus(BusConfig(peer.port, **FAST)) as bus:
-            peer.inject(protocol.status(1, 0, (999).to_bytes(2, "little")))  # a late reply from before
+            peer.inject(sts_protocol.status(1, 0, (999).to_bytes(2, "little")))  # a late reply from before
             assert _wait_for(lambda: bus._serial.in_waiting > 0)
             assert bus.read(1, "Present_Position") == 1234
 
 
 def test_noise_before_a_reply_and_replies_from_other_ids_are_skipped():
-    reply = b"\x00\xfe\x13" + protocol.status(2, 0, (77).to_bytes(2, "little")) + protocol.status(1, 0, (55).to_bytes(2, "little"))
+    reply = (b"\x00\xfe\x13" + sts_protocol.status(2, 0, (77).to_bytes(2, "little"))
+             + sts_protocol.status(1, 0, (55).to_bytes(2, "little")))
     with ScriptedPeer(lambda request: reply) as peer:
         with FeetechBus(BusConfig(peer.port, **FAST)) as bus:
             assert bus.read(1, "Present_Position") == 55
 
 
 def test_reply_of_the_wrong_length_is_not_trusted():
-    with ScriptedPeer(lambda request: protocol.status(1, 0, b"\x01")) as peer:
+    with ScriptedPeer(lambda request: sts_protocol.status(1, 0, b"\x01")) as peer:
         with FeetechBus(BusConfig(peer.port, **FAST)) as bus:
             with pytest.raises(NoStatusPacketError):
                 bus.read(1, "Present_Position")
@@ -260,8 +261,8 @@ def test_broadcast_ping_lists_every_servo(bus):
 @pytest.mark.parametrize(
     "replies",
     [
-        protocol.status(1) + protocol.status(1),  # two servos with id 1, cleanly apart
-        bytes(a | b for a, b in zip(protocol.status(1), protocol.status(2))),  # answers garbling each other
+        sts_protocol.status(1) + sts_protocol.status(1),  # two servos with id 1, cleanly apart
+        bytes(a | b for a, b in zip(sts_protocol.status(1), sts_protocol.status(2))),  # answers garbling each other
     ],
     ids=["duplicate-id", "garbled"],
 )

@@ -2,8 +2,8 @@
 import pytest
 from rclpy.parameter import Parameter
 
-from so101_hardware.nodes.params import ConfigError
 from so101_hardware.nodes.teleop_node import TeleopNode
+from so101_hardware.ros.params import ConfigError
 from tests_support.ros import domain_for_this_process, ros_context
 
 

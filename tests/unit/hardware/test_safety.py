@@ -1,4 +1,4 @@
-"""The follower's safety filter (DESIGN.md §6) as a pure function of command, present and limits."""
+"""The follower's safety filter (docs/architecture.md §6) as a pure function of command, present and limits."""
 import math
 
 import numpy as np

@@ -16,10 +16,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from so101_calibration import JOINT_NAMES, SO101_JOINTS, ArmCalibration, MotorCalibration
 
+from so101_calibration import JOINT_NAMES, SO101_JOINTS, ArmCalibration, MotorCalibration
 from so101_policy import PolicyClient, Protocol
-from so101_policy.backends.base import Policy
+from so101_policy.server.backends.base import Policy
 from tests_support.policy import Served, write_isaaclab_hdf5
 
 FPS = 30.0
@@ -133,8 +133,8 @@ def lerobot_dataset(tmp_path: Path) -> Callable[..., Path]:
 def replay_policy(isaaclab_hdf5):
     """A ReplayPolicy (n1.7 layout, radians in and out: no calibration) over the default recorded episode."""
     from so101_policy import JointUnits, default_data_config
-    from so101_policy.backends.replay import ReplayPolicy
-    from so101_policy.datasets import read_episode
+    from so101_policy.server.backends.replay import ReplayPolicy
+    from so101_policy.server.datasets import read_episode
 
     return ReplayPolicy(read_episode(isaaclab_hdf5()), default_data_config(Protocol.N1_7), Protocol.N1_7,
                         JointUnits.RADIANS)

@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 import pytest
-from so101_calibration import JointLimits, joint_limits
 
+from so101_calibration import JointLimits, joint_limits
 from so101_policy import BadActionError
 from so101_policy.streaming import ActionValidator, ValidationConfig
 

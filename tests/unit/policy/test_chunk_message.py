@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from so101_calibration import JOINT_NAMES
 
-from so101_hardware.nodes.messages import MalformedJointState
-from so101_policy.nodes.chunk_message import chunk_message, read_chunk_message
+from so101_calibration import JOINT_NAMES
+from so101_hardware.ros.chunk_messages import chunk_message, read_chunk_message
+from so101_hardware.ros.joint_states import MalformedJointState
 
 
 def test_a_chunk_round_trips_with_its_wall_clock_times_and_joint_order():

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from so101_policy import PolicyServer, PolicyTimeoutError, Protocol, ServerConfig
-from so101_policy.codec import pack
-from so101_policy.messages import PING_REPLY
+from so101_policy.wire.codec import pack
+from so101_policy.wire.envelope import PING_REPLY
 
 TIMEOUT_S = 0.3
 

@@ -1,4 +1,4 @@
-"""The codec reproduces the reference bytes of gr00t-wire.md §4 exactly, and decodes liberally but safely."""
+"""The codec reproduces the reference bytes of docs/reference/gr00t-wire.md §4 exactly; decodes liberally, safely."""
 from __future__ import annotations
 
 import re
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from so101_policy import ArrayForm, ModalityConfig, Protocol, ProtocolMismatchError, WireFormatError
-from so101_policy.codec import pack, unpack
-from so101_policy.messages import PING_REPLY, error_reply, request, reset_request_data
-from so101_policy.modality import identify_protocol, modality_configs_from_wire, modality_configs_to_wire
+from so101_policy.wire.codec import pack, unpack
+from so101_policy.wire.envelope import PING_REPLY, error_reply, request, reset_request_data
+from so101_policy.wire.modality import identify_protocol, modality_configs_from_wire, modality_configs_to_wire
 
 
 def wire(spec: str) -> bytes:

@@ -16,9 +16,9 @@ from so101_policy import (
     RobotObservation,
     default_data_config,
 )
-from so101_policy.backends.replay import ReplayPolicy
-from so101_policy.codec import TORCH_ZIP_MAGIC, pack
-from so101_policy.datasets import read_episode
+from so101_policy.server.backends.replay import ReplayPolicy
+from so101_policy.server.datasets import read_episode
+from so101_policy.wire.codec import TORCH_ZIP_MAGIC, pack
 
 TICK_RAD = 2 * np.pi / 4095
 ROUND_TRIP_RAD = 1.6 * TICK_RAD

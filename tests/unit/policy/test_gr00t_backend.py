@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from so101_policy import BackendUnavailableError, ModalityConfig, Protocol
-from so101_policy.backends.gr00t import Gr00tConfig, Gr00tN15Policy, Gr00tN16Policy, load_gr00t_policy
+from so101_policy.server.backends.gr00t import Gr00tConfig, Gr00tN15Policy, Gr00tN16Policy, load_gr00t_policy
 
 
 class ActionRepresentation(Enum):  # stand-in for gr00t.data.types enums: sent by name

@@ -11,8 +11,9 @@ import time
 
 import numpy as np
 import pytest
-from so101_calibration import JOINT_NAMES, joint_limits
 
+from so101_calibration import JOINT_NAMES, joint_limits
+from so101_calibration.interface_contract import CAMERA_IMAGE
 from so101_policy import (
     JointUnits,
     ObservationError,
@@ -22,9 +23,9 @@ from so101_policy import (
     RobotObservation,
     default_data_config,
 )
-from so101_policy.inference import InferenceConfig, Level, ObservationStore, PolicySession, PolicyStream, rgb_from_image
+from so101_policy.embodiment.observation_schema import validate_observation
+from so101_policy.inference import InferenceConfig, Level, ObservationStore, PolicySession, PolicyStream
 from so101_policy.inference.config import REQUEST_TIMEOUT_MARGIN_S
-from so101_policy.schema import validate_observation
 from so101_policy.streaming import BlendMode
 
 
@@ -47,12 +48,12 @@ def test_the_defaults_are_a_30_hz_crossfading_stream_whose_requests_end_by_the_c
     scheduler = config.scheduler_config()
     assert (scheduler.control_hz, scheduler.action_hz, scheduler.blend) == (30.0, 30.0, BlendMode.CROSSFADE)
     assert scheduler.request_timeout_s == config.timeout_s + REQUEST_TIMEOUT_MARGIN_S
-    assert config.camera_topics == {"front": "cameras/front/image_raw", "wrist": "cameras/wrist/image_raw"}
+    assert config.camera_topics == {name: CAMERA_IMAGE.format(name=name) for name in ("front", "wrist")}
 
 
 def test_a_camera_entry_may_name_its_topic():
-    config = InferenceConfig(cameras=("webcam=cameras/front/image_raw", "wrist"))
-    assert config.camera_topics == {"webcam": "cameras/front/image_raw", "wrist": "cameras/wrist/image_raw"}
+    config = InferenceConfig(cameras=("webcam=/usb/webcam/image", "wrist"))
+    assert config.camera_topics == {"webcam": "/usb/webcam/image", "wrist": CAMERA_IMAGE.format(name="wrist")}
 
 
 def test_the_validation_limits_are_the_calibrated_range_less_the_margin(calibration):
@@ -69,7 +70,7 @@ def test_the_validation_limits_are_the_calibrated_range_less_the_margin(calibrat
         ("units", "meters", "units must be one of radians | degrees | normalized, got 'meters'"),
         ("blend", "average", "blend must be one of latest | crossfade | ensemble"),
         ("data_config", "so200", "unknown data_config 'so200'; known: so100, so100_dualcam"),
-        ("cameras", ("front", "front=/other"), "repeats one"),
+        ("cameras", ("front", "front=/other"), "repeats a name"),
         ("port", 0, "port must be 1..65535"),
         ("timeout_s", 0.0, "timeout_s must be positive"),
         ("control_hz", -30.0, "control_hz must be positive"),
@@ -80,34 +81,7 @@ def test_a_bad_parameter_is_refused_by_name(field, value, message):
         InferenceConfig(**{field: value})
 
 
-# --- images and the observation store ----------------------------------------------------------
-
-
-def test_rgb8_rows_lose_their_padding_and_the_array_is_read_only():
-    height, width, step = 2, 3, 12  # 3 bytes of padding per row
-    data = np.arange(height * step, dtype=np.uint8).tobytes()
-    rgb = rgb_from_image(height, width, step, "rgb8", data)
-    assert rgb.shape == (2, 3, 3) and rgb.dtype == np.uint8
-    assert rgb[1, 0].tolist() == [12, 13, 14]
-    assert not rgb.flags.writeable
-
-
-def test_bgr8_is_reordered_to_rgb():
-    rgb = rgb_from_image(1, 1, 3, "bgr8", bytes([1, 2, 3]))
-    assert rgb[0, 0].tolist() == [3, 2, 1]
-
-
-@pytest.mark.parametrize(
-    "fields,message",
-    [
-        ((2, 2, 6, "mono8", bytes(12)), "encoding 'mono8' is not supported: publish rgb8"),
-        ((2, 2, 6, "rgb8", bytes(11)), "carries 11 bytes"),
-        ((2, 2, 5, "rgb8", bytes(10)), "malformed"),
-    ],
-)
-def test_other_images_are_refused(fields, message):
-    with pytest.raises(ValueError, match=message):
-        rgb_from_image(*fields)
+# --- the observation store ----------------------------------------------------------------
 
 
 def fed_store(clock: ManualClock, **kwargs) -> ObservationStore:

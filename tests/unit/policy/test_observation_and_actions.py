@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from so101_calibration import UnitConverter
 
+from so101_calibration import UnitConverter
 from so101_policy import (
     DATA_CONFIGS,
     ActionDecoder,
@@ -17,7 +17,7 @@ from so101_policy import (
     RobotObservation,
     data_config,
 )
-from so101_policy.schema import validate_observation
+from so101_policy.embodiment.observation_schema import validate_observation
 
 POSITIONS = np.array([0.1, -0.2, 0.3, -0.4, 0.5, 0.2])
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
-from so101_calibration import JOINT_NAMES, UnitConverter
 
+from so101_calibration import JOINT_NAMES, UnitConverter
 from so101_policy import DatasetError, JointUnits, ObservationError, Protocol, data_config, default_data_config
-from so101_policy.backends.replay import ReplayPolicy
-from so101_policy.datasets import read_episode
-from so101_policy.units import convert_units
+from so101_policy.embodiment.joint_units import convert_units
+from so101_policy.server.backends.replay import ReplayPolicy
+from so101_policy.server.datasets import read_episode
 
 
 class FakeClock:

@@ -10,7 +10,7 @@ import pytest
 
 from so101_policy import PolicyClient
 
-SERVER = [sys.executable, "-m", "so101_policy.server_cli"]
+SERVER = [sys.executable, "-m", "so101_policy.server.cli"]
 
 
 def start(*args: str) -> tuple[subprocess.Popen, int]:

@@ -7,8 +7,8 @@ import pytest
 import zmq
 
 from so101_policy import PolicyServer, Protocol, ServerConfig
-from so101_policy.codec import TORCH_ZIP_MAGIC, pack, unpack
-from so101_policy.messages import request
+from so101_policy.wire.codec import TORCH_ZIP_MAGIC, pack, unpack
+from so101_policy.wire.envelope import request
 
 
 class RawClient:

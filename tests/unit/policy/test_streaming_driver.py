@@ -9,8 +9,8 @@ import threading
 
 import numpy as np
 import pytest
-from so101_calibration import JointLimits
 
+from so101_calibration import JointLimits
 from so101_policy import (
     ActionDecoder,
     BadActionError,
@@ -147,8 +147,8 @@ def test_stop_ends_the_worker(rig):
 
 
 def test_a_real_client_and_replay_server_stream_recorded_actions(serve, connect, isaaclab_hdf5, recorded_radians):
-    from so101_policy.backends.replay import ReplayPolicy
-    from so101_policy.datasets import read_episode
+    from so101_policy.server.backends.replay import ReplayPolicy
+    from so101_policy.server.datasets import read_episode
 
     protocol = Protocol.N1_7
     config = default_data_config(protocol)

@@ -9,6 +9,7 @@ import numpy as np
 from so101_hardware.cameras import Frame
 from so101_sim_bridge.recorder import DemoRecorder, Hdf5DemoWriter, Hdf5WriterConfig, RecorderConfig
 
+
 def feed(recorder: DemoRecorder, episode: int, steps: int, start: float) -> None:
     for i in range(steps):
         t = start + i / 30

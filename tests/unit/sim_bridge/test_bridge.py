@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 
 from so101_calibration import JOINT_NAMES, SIM_JOINT_NAMES, ArmRole, write_calibration_file
+from so101_calibration.interface_contract import FOLLOWER_JOINT_STATES, SIM_JOINT_COMMAND, SIM_JOINT_STATES
 from so101_sim_bridge.bridge import TwinBridgeConfig, TwinTracker
 
 
 def test_defaults_mirror_the_follower_onto_isaacs_topics_in_our_names():
     config = TwinBridgeConfig()
     assert (config.source_topic, config.command_topic, config.state_topic) == (
-        "follower/joint_states", "/isaac_joint_command", "/isaac_joint_states")
+        FOLLOWER_JOINT_STATES, SIM_JOINT_COMMAND.name, SIM_JOINT_STATES.name)
     mapping = config.build_mapping(config.role)
     assert mapping.names == JOINT_NAMES
     assert mapping.to_sim(np.arange(6.0)) == pytest.approx(np.arange(6.0))

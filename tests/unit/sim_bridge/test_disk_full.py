@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from so101_hardware.cameras import Frame
-
 from so101_sim_bridge.recorder import (
     DemoRecorder,
     DiskFullError,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from so101_sim_bridge.isaac.graph import (
+from so101_calibration.interface_contract import SIM_CAMERA_IMAGE, SIM_JOINT_COMMAND, SIM_JOINT_STATES
+from so101_sim_bridge.isaac.action_graph import (
     NODE_TYPES,
     PYTHON_MODULES,
     ROLE_ATTRIBUTES,
@@ -38,12 +39,12 @@ def test_graph_fits_every_described_version(graph, version):
 
 def test_topics_and_qos_match_the_bridge_defaults(graph):
     values = dict(graph.values)
-    assert values["SubscribeJointState.inputs:topicName"] == "/isaac_joint_command"
-    assert values["PublishJointState.inputs:topicName"] == "/isaac_joint_states"
+    assert values["SubscribeJointState.inputs:topicName"] == SIM_JOINT_COMMAND.name
+    assert values["PublishJointState.inputs:topicName"] == SIM_JOINT_STATES.name
     for node in ("SubscribeJointState", "PublishJointState"):
         qos = json.loads(values[f"{node}.inputs:qosProfile"])
         assert (qos["reliability"], qos["history"], qos["depth"], qos["durability"]) == ("reliable", "keepLast", 10, "volatile")
-    assert values["CameraHelper_wrist.inputs:topicName"] == "/sim/cameras/wrist/image_raw"
+    assert values["CameraHelper_wrist.inputs:topicName"] == SIM_CAMERA_IMAGE.format(name="wrist")
     assert values["CameraHelper_front.inputs:type"] == "rgb"
     assert dict(graph.targets)["ArticulationController.inputs:targetPrim"] == ("/World/so101",)
     assert ("SubscribeJointState.outputs:positionCommand", "ArticulationController.inputs:positionCommand") in graph.connections
@@ -79,6 +80,6 @@ def test_script_parses_cameras_without_isaac(monkeypatch):
     spec.loader.exec_module(module)
     args = module.parse_args(["--usd", "robot.usd", "--camera", "wrist=/World/so101/wrist_cam", "--isaac-version", "4.5"])
     config = module.twin_config(args)
-    assert config.cameras[0].topic == "/sim/cameras/wrist/image_raw" and config.robot_prim == "/World/so101"
+    assert config.cameras[0].topic == SIM_CAMERA_IMAGE.format(name="wrist") and config.robot_prim == "/World/so101"
     with pytest.raises(SystemExit):
         module.twin_config(module.parse_args(["--usd", "r.usd", "--camera", "wrist"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from so101_calibration import SIM_JOINT_NAMES, write_calibration_file
+from so101_calibration.interface_contract import CAMERA_IMAGE
 from so101_sim_bridge.recorder import OutputExistsError, read_hdf5_demos
 from so101_sim_bridge.recorder.settings import RecorderNodeConfig, open_recorder
 
@@ -20,8 +21,8 @@ def config(tmp_path, **overrides) -> RecorderNodeConfig:
 
 
 def test_cameras_read_their_own_topic_or_the_one_given(tmp_path):
-    settings = config(tmp_path, cameras=("wrist=/sim/cameras/wrist/image_raw", "front"))
-    assert settings.camera_topic_map == {"wrist": "/sim/cameras/wrist/image_raw", "front": "cameras/front/image_raw"}
+    settings = config(tmp_path, cameras=("wrist=/my/wrist/image", "front"))
+    assert settings.camera_topic_map == {"wrist": "/my/wrist/image", "front": CAMERA_IMAGE.format(name="front")}
     assert settings.recorder_config().cameras == ("wrist", "front")
 
 

@@ -198,12 +198,12 @@ def test_the_status_line_shows_episode_duration_frames_and_drops():
 
 
 def test_the_input_monitor_names_topics_never_heard_and_gone_silent():
-    monitor = InputMonitor({"joints": "/follower/joint_states", "wrist": "/cameras/wrist/image_raw"}, timeout_s=1.0)
+    monitor = InputMonitor({"joints": "/arm/joints", "wrist": "/arm/wrist_image"}, timeout_s=1.0)
     assert describe_missing(monitor.missing(now=0.0)) == (
-        "/follower/joint_states (never received); /cameras/wrist/image_raw (never received)")
+        "/arm/joints (never received); /arm/wrist_image (never received)")
     monitor.seen("joints", 10.0)
     monitor.seen("wrist", 10.0)
     assert monitor.missing(now=10.5) == {}
     monitor.seen("joints", 12.0)
-    assert monitor.missing(now=12.5) == {"/cameras/wrist/image_raw": "silent 2.5 s"}
+    assert monitor.missing(now=12.5) == {"/arm/wrist_image": "silent 2.5 s"}
     assert monitor.received == {"joints": 2, "wrist": 1}

@@ -5,7 +5,7 @@ import argparse
 
 import pytest
 
-from so101_hardware.protocol import ServoErrorBits
+from so101_hardware.sts_protocol import ServoErrorBits
 from so101_hardware.tools import scan
 from so101_hardware.tools.scan import ServoInfo
 

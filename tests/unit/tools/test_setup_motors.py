@@ -6,7 +6,7 @@ import pytest
 from so101_calibration import joint_by_name
 from so101_hardware.bus import BusConfig, FeetechBus
 from so101_hardware.control_table import STS3215_MODEL_NUMBER
-from so101_hardware.protocol import ServoErrorBits
+from so101_hardware.sts_protocol import ServoErrorBits
 from so101_hardware.tools import cli, setup_motors
 from so101_hardware.tools.setup_motors import ServoAddress
 

@@ -1,0 +1,55 @@
+"""sensor_msgs/Image ↔ RGB arrays, with numpy (cv_bridge is not installable everywhere the stack runs).
+
+Published images are rgb8. Received images may be rgb8 (so101 cameras, the twins, Isaac's camera
+helper) or bgr8 (OpenCV-based drivers, reordered here); row padding (step > 3·width) is dropped.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sensor_msgs.msg import CameraInfo, Image
+
+from so101_hardware.ros.stamps import stamp_from_seconds
+
+RGB8, BGR8 = "rgb8", "bgr8"
+ENCODINGS = (RGB8, BGR8)
+_CHANNELS = 3
+
+
+def image_message(rgb: np.ndarray, stamp_s: float, frame_id: str) -> Image:
+    """An (H, W, 3) uint8 RGB array as an rgb8 Image stamped `stamp_s` (wall-clock seconds)."""
+    msg = Image()
+    msg.header.stamp = stamp_from_seconds(stamp_s)
+    msg.header.frame_id = frame_id
+    msg.height, msg.width = rgb.shape[:2]
+    msg.encoding = RGB8
+    msg.step = msg.width * _CHANNELS
+    msg.data = rgb.tobytes()
+    return msg
+
+
+def camera_info_message(image: Image) -> CameraInfo:
+    """Size and stamp only: intrinsics come from a calibration tool, which this stack does not ship."""
+    info = CameraInfo()
+    info.header = image.header
+    info.height, info.width = image.height, image.width
+    return info
+
+
+def rgb_from_image(msg: Image) -> np.ndarray:
+    """The image as (H, W, 3) uint8 RGB, read-only (no copy for rgb8 without padding).
+
+    ValueError for another encoding or a buffer that does not match the size.
+    """
+    if msg.encoding not in ENCODINGS:
+        raise ValueError(f"image encoding {msg.encoding!r} is not supported: publish {RGB8} (or {BGR8})")
+    row = msg.width * _CHANNELS
+    if msg.height < 1 or msg.width < 1 or msg.step < row:
+        raise ValueError(f"image of {msg.width}x{msg.height} with step {msg.step} is malformed")
+    buffer = np.frombuffer(msg.data, dtype=np.uint8)
+    if buffer.size != msg.height * msg.step:
+        raise ValueError(f"image of {msg.height} rows × {msg.step} bytes carries {buffer.size} bytes")
+    pixels = buffer.reshape(msg.height, msg.step)[:, :row].reshape(msg.height, msg.width, _CHANNELS)
+    if msg.encoding == BGR8:
+        pixels = np.ascontiguousarray(pixels[..., ::-1])
+    pixels.setflags(write=False)
+    return pixels
