@@ -13,7 +13,11 @@ from rclpy.executors import Executor
 # Discovery stays on this machine (Jazzy and later honour it); set before any rclpy.init.
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 
-_DOMAINS = 100  # 1..100: inside the default range, clear of 0 (what a developer's own ROS uses)
+_FIRST = int(os.environ.get("SO101_TEST_DOMAIN_BASE", "1"))
+_DOMAINS = int(os.environ.get("SO101_TEST_DOMAIN_COUNT", "100"))
+"""The test run's ROS domains: 1..100 by default (inside the default range, clear of 0, what a
+developer's own ROS uses). Two test runs at once on one machine (two checkouts) give each its own
+range, e.g. SO101_TEST_DOMAIN_BASE=101 SO101_TEST_DOMAIN_COUNT=30 (domains end at 232)."""
 
 
 def domain_for_this_process(offset: int = 0) -> int:
@@ -25,10 +29,10 @@ def domain_for_this_process(offset: int = 0) -> int:
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
-        return 1 + (os.getpid() * 7 + offset) % _DOMAINS
+        return _FIRST + (os.getpid() * 7 + offset) % _DOMAINS
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     block = _DOMAINS // max(workers, 1)
-    return 1 + int(worker.removeprefix("gw")) * block + offset % block
+    return _FIRST + int(worker.removeprefix("gw")) * block + offset % block
 
 
 @contextmanager
