@@ -14,8 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-LOCAL_DISCOVERY = {"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
-"""The environment that keeps a benchmark's ROS discovery on this machine (node processes get it too)."""
+LOCAL_DISCOVERY = {"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST", "ROS_LOCALHOST_ONLY": "1"}
+"""The environment that keeps a benchmark's ROS discovery on this machine (node processes get it too):
+Iron and later read ROS_AUTOMATIC_DISCOVERY_RANGE, Humble only ROS_LOCALHOST_ONLY (Jazzy still
+honours it, deprecated; Kilted ignores it)."""
 
 
 def stop_processes(processes: Iterable[subprocess.Popen], timeout_s: float = 20.0) -> None:

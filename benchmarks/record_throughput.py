@@ -11,7 +11,7 @@ episode of --seconds is started and stopped through /recorder/start and /recorde
 topics stop just before it). Samples are stamped with their scheduled times, as a camera's
 capture clock and the follower's bus reads are regular, so this process's own scheduling jitter
 under load does not count against the recorder. Both processes use
-sim_bridge/config/fastdds_large_messages.xml (unless FASTDDS_DEFAULT_PROFILES_FILE is set): with
+sim_bridge/config/fastdds_large_messages.xml (unless a Fast DDS profile variable is set): with
 Fast DDS's default 512 KB shared-memory segments no 640x480 frame crosses processes.
 Reported: steps recorded and dropped (goal 0 dropped), late samples, frames published and
 received, samples refused by a writer fallen behind, write throughput (raw frame data recorded
@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from so101_sim_bridge.fastdds_profile import PROFILE_FILE, profile_environment
+
 sys.path.insert(0, str(Path(__file__).parent))
 from _emulator_process import LOCAL_DISCOVERY  # noqa: E402
 
@@ -48,7 +50,7 @@ NOISE = 4
 START_TIMEOUT_S = 60.0
 MB = 1024 * 1024
 DROPPED_FOR = "dropped_for_"
-FASTDDS_PROFILE = Path(__file__).resolve().parents[1] / "sim_bridge" / "config" / "fastdds_large_messages.xml"
+FASTDDS_PROFILE = Path(__file__).resolve().parents[1] / "sim_bridge" / "config" / PROFILE_FILE
 
 
 def camera_frames() -> dict[str, list[np.ndarray]]:
@@ -282,7 +284,7 @@ def main() -> None:
     parser.add_argument("--domain-id", type=int, default=101 + os.getpid() % 100,
                         help="ROS domain (default: from the process id, so concurrent runs rarely share one)")
     args = parser.parse_args()
-    os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(FASTDDS_PROFILE))  # before any participant exists
+    os.environ.update(profile_environment(FASTDDS_PROFILE))  # before any participant exists
 
     frames = camera_frames()
     with tempfile.TemporaryDirectory(prefix="so101-record-bench-") as tmp:

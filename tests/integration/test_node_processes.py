@@ -13,7 +13,7 @@ import pytest
 from so101_calibration.interface_contract import FOLLOWER_JOINT_STATES
 from so101_hardware.ros.endpoints import subscription
 from tests_support.rig import write_emulated_calibration
-from tests_support.ros import domain_for_this_process, ros_context, spin_until
+from tests_support.ros import LOCAL_DISCOVERY, domain_for_this_process, ros_context, spin_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
@@ -23,7 +23,7 @@ def test_follower_process_stops_cleanly_and_releases_torque(make_emulator, tmp_p
     calibration = write_emulated_calibration(tmp_path / "follower.json")
     emu = make_emulator(calibration=str(calibration), uart_timing=True)
     domain = domain_for_this_process(offset=23)
-    env = {**os.environ, "ROS_DOMAIN_ID": str(domain), "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
+    env = {**os.environ, **LOCAL_DISCOVERY, "ROS_DOMAIN_ID": str(domain)}
     process = subprocess.Popen(
         [sys.executable, "-m", "so101_hardware.nodes.follower_node", "--ros-args",
          "-p", f"port:={emu.port}", "-p", "arm_id:=follower", "-p", f"calibration:={calibration}"],

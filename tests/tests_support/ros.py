@@ -10,8 +10,11 @@ import rclpy
 from rclpy.context import Context
 from rclpy.executors import Executor
 
-# Discovery stays on this machine (Jazzy and later honour it); set before any rclpy.init.
-os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+LOCAL_DISCOVERY = {"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST", "ROS_LOCALHOST_ONLY": "1"}
+"""Discovery stays on this machine: Iron and later read ROS_AUTOMATIC_DISCOVERY_RANGE, Humble only
+ROS_LOCALHOST_ONLY (Jazzy still honours it, deprecated; Kilted ignores it)."""
+for _name, _value in LOCAL_DISCOVERY.items():  # before any rclpy.init; child processes inherit them
+    os.environ.setdefault(_name, _value)
 
 _FIRST = int(os.environ.get("SO101_TEST_DOMAIN_BASE", "1"))
 _DOMAINS = int(os.environ.get("SO101_TEST_DOMAIN_COUNT", "100"))

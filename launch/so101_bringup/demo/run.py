@@ -53,6 +53,7 @@ from so101_policy.embodiment.joint_units import JointUnits
 from so101_policy.server.backends.replay import ReplayPolicy
 from so101_policy.server.datasets import RecordedEpisode, read_episode
 from so101_sim_bridge.bridge import TwinBridgeConfig
+from so101_sim_bridge.fastdds_profile import PROFILE_FILE, profile_environment
 
 Say = Callable[[str], None]
 PROTOCOL = Protocol.N1_7
@@ -314,14 +315,11 @@ class _Demo:
 
 def _node_environment() -> dict[str, str]:
     """For the node processes: Fast DDS's default shared-memory segments are too small for camera
-    images between processes (README, "What runs here"), so the profile sim_bridge ships, unless
-    one is set already; and one llvmpipe render thread (OSMesa's default, one per core, competes
+    images between processes (README, "What runs here"), so the profile sim_bridge ships under both
+    of Fast DDS's variable names, unless one is set already (so101_sim_bridge.fastdds_profile); and one llvmpipe render thread (OSMesa's default, one per core, competes
     with the other nodes: render p50 205 → 142 ms, measured next to the teleop graph)."""
-    environment = {"LP_NUM_THREADS": os.environ.get("LP_NUM_THREADS", "1")}
-    if "FASTDDS_DEFAULT_PROFILES_FILE" not in os.environ:
-        profile = config_path("fastdds_large_messages.xml", package="so101_sim_bridge")
-        environment["FASTDDS_DEFAULT_PROFILES_FILE"] = str(profile)
-    return environment
+    profile = config_path(PROFILE_FILE, package="so101_sim_bridge")
+    return {"LP_NUM_THREADS": os.environ.get("LP_NUM_THREADS", "1"), **profile_environment(profile)}
 
 
 def _most_complete_episode(lerobot_root: Path) -> RecordedEpisode:

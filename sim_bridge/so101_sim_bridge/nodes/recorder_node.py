@@ -19,6 +19,7 @@ what makes the LeRobot dataset loadable; the HDF5 file is safe at every moment (
 """
 from __future__ import annotations
 
+import concurrent.futures
 import sys
 import time
 from collections import Counter
@@ -183,7 +184,7 @@ class RecorderNode(So101Node):
         """(True, the command's result) or (False, why it failed)."""
         try:
             return True, future.result(COMMAND_TIMEOUT_S)
-        except TimeoutError:
+        except concurrent.futures.TimeoutError:  # not the builtin TimeoutError before Python 3.11
             return False, f"the recorder did not answer within {COMMAND_TIMEOUT_S:.0f} s (writer far behind?)"
         except RecorderError as exc:
             return False, str(exc)
