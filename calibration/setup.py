@@ -18,7 +18,9 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=['numpy>=1.24', 'pyyaml>=6.0'],
+    # Floors are what the code needs, no higher: a robot PC's ROS (Humble: numpy 1.21, PyYAML 5.4) keeps its
+    # own system packages, which pip would otherwise replace (README "Humble / Jazzy / Kilted").
+    install_requires=['numpy>=1.21', 'pyyaml>=5.4'],
     zip_safe=True,
     entry_points={
         "console_scripts": [

@@ -18,7 +18,8 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=['so101_calibration', 'pyserial>=3.5', 'numpy>=1.24', 'opencv-python-headless>=4.8'],
+    # Floors: what the code needs (Humble ships numpy 1.21 and OpenCV 4.5; README "Humble / Jazzy / Kilted").
+    install_requires=['so101_calibration', 'pyserial>=3.5', 'numpy>=1.21', 'opencv-python-headless>=4.5'],
     zip_safe=True,
     entry_points={
         "console_scripts": [

@@ -27,13 +27,21 @@ setup(
         (f"{SHARE}/config", sorted(glob("config/*.yaml"))),
         (f"{SHARE}/config/calibration", sorted(glob("config/calibration/*.json"))),
     ],
+    # Floors: what the code needs (Humble's numpy 1.21, PyYAML 5.4, rich 11, matplotlib 3.5, h5py 3.6),
+    # so pip never replaces a robot PC's system packages (README "Humble / Jazzy / Kilted").
     install_requires=[
-        'so101_hardware', 'so101_calibration', 'so101_sim_bridge', 'so101_policy', 'pyyaml>=6.0',
-        # The rerun node's viewer; the same range LeRobot 0.4.4 requires, so both install together.
-        'rerun-sdk>=0.24,<0.27',
+        'so101_hardware', 'so101_calibration', 'so101_sim_bridge', 'so101_policy', 'pyyaml>=5.4',
+        # The `so101` command's tables and live status.
+        'rich>=11',
         # `so101 demo`: its report's plots, and counting the demos in the HDF5 file it recorded.
-        'matplotlib>=3.9,<4', 'h5py>=3.10', 'numpy>=1.26',
+        'matplotlib>=3.5,<4', 'h5py>=3.6', 'numpy>=1.21',
     ],
+    extras_require={
+        # The rerun node's viewer (rerun:=true): rerun-sdk 0.24+ needs numpy 2, so it is optional; the
+        # range is LeRobot 0.4.4's, so both install together. On Humble install it into a venv of its
+        # own (README "Humble / Jazzy / Kilted"), never over the system numpy.
+        'rerun': ['rerun-sdk>=0.24,<0.27'],
+    },
     zip_safe=True,
     entry_points={
         "console_scripts": [

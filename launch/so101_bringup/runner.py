@@ -195,9 +195,8 @@ class GraphRunner:
             raise GraphStartError(f"emulated {spec.role} bus on {spec.link} did not start: {exc}") from exc
 
     def _start_node(self, spec: NodeSpec) -> Node:
-        node_class = node_type(spec.package, spec.executable).load_node_class()
-        try:
-            return node_class(**node_kwargs(spec, self.context))
+        try:  # loading the class imports the node's libraries: an optional one may be missing (rerun-sdk)
+            return node_type(spec.package, spec.executable).load_node_class()(**node_kwargs(spec, self.context))
         except Exception as exc:
             raise GraphStartError(
                 f"node {spec.fqn} ({spec.package}/{spec.executable}) did not start: {type(exc).__name__}: {exc}"

@@ -17,22 +17,14 @@ import sys
 import time
 from collections import Counter
 
-import rerun as rr
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Header
 from trajectory_msgs.msg import JointTrajectory
 
-from so101_bringup.visualization import (
-    RateLimit,
-    RerunLog,
-    RerunNodeConfig,
-    RerunServer,
-    RerunServerError,
-    blueprint,
-    image_entity,
-)
-from so101_bringup.visualization.log import JointSource
+from so101_bringup.visualization.config import RerunNodeConfig, image_entity
+from so101_bringup.visualization.log import JointSource, RateLimit, RerunLog, blueprint, new_recording
+from so101_bringup.visualization.server import RerunServer, RerunServerError
 from so101_calibration import JOINT_NAMES
 from so101_calibration.interface_contract import (
     CAMERA_IMAGE,
@@ -75,7 +67,7 @@ class RerunNode(So101Node):
         self.release_on_failure(self.server.stop)
         self.server.start()
         cameras = {topic: image_entity(topic) for topic in self.config.image_topics}
-        self.recording = rr.RecordingStream(APPLICATION_ID)
+        self.recording = new_recording(APPLICATION_ID)
         layout = blueprint(JOINT_NAMES, list(cameras.values()))
         self.recording.connect_grpc(self.server.grpc_url, default_blueprint=layout)
         self.log = RerunLog(self.recording, JOINT_NAMES)

@@ -17,8 +17,15 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
-import rerun as rr
-import rerun.blueprint as rrb
+
+try:
+    import rerun as rr
+    import rerun.blueprint as rrb
+except ImportError as exc:  # optional: the `rerun` extra
+    raise ImportError(
+        "the rerun viewer needs rerun-sdk 0.24-0.26: pip install './launch[rerun]' (it needs numpy 2; on "
+        "Humble install it into a venv of its own, README \"Humble / Jazzy / Kilted\")"
+    ) from exc
 
 from so101_calibration import JOINT_NAMES
 
@@ -91,6 +98,12 @@ class RerunLog:
             number = _number(text)
             if number is not None:
                 self._rec.log([*path, key], rr.Scalars(number))
+
+
+def new_recording(application_id: str) -> rr.RecordingStream:
+    """A recording stream to log into (so the node needs no rerun import of its own, and gets this
+    module's message when rerun-sdk is missing)."""
+    return rr.RecordingStream(application_id)
 
 
 def blueprint(joint_names: Sequence[str], image_entities: Sequence[str]) -> rrb.Blueprint:

@@ -4,10 +4,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-import rerun as rr
-import rerun.blueprint as rrb
 
-from so101_bringup.visualization import RateLimit, RerunLog, RerunNodeConfig, blueprint, image_entity
+rr = pytest.importorskip("rerun", reason="rerun-sdk is optional (the rerun extra); the dev set installs it")
+import rerun.blueprint as rrb  # noqa: E402
+
+from so101_bringup.visualization import RerunNodeConfig, image_entity  # noqa: E402
+from so101_bringup.visualization.log import RateLimit, RerunLog, blueprint  # noqa: E402
 from so101_calibration import JOINT_NAMES
 from so101_calibration.interface_contract import CAMERA_IMAGE, SIM_CAMERA_IMAGE
 
