@@ -71,6 +71,11 @@ RECORDED_SAMPLES_QOS = QosSpec("reliable", 100)
 callback delayed by the writer thread (it holds the GIL while encoding) loses nothing."""
 RECORDED_IMAGES_QOS = QosSpec("best_effort", 30)
 """The recorder's image subscriptions: sensor-data reliability, a second of 30 fps frames."""
+SIM_COMMAND_SUBSCRIBER_QOS = QosSpec("reliable", 1)
+"""Isaac Sim's joint-command subscription (the action graph): its subscriber takes one message per graph
+tick, so with the publisher's depth 10 and ~100 Hz commands a slower graph would apply the oldest of ten
+queued commands (up to ~100 ms behind). Depth 1 keeps only the newest; reliable still matches the
+bridge's reliable publisher."""
 
 # --- message types -----------------------------------------------------------------------------
 

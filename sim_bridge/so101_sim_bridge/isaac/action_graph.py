@@ -1,7 +1,7 @@
 """The twin's OmniGraph action graph, described as data (docs/reference/isaac-sim.md §1.2).
 
-    OnPlaybackTick ─► ROS2SubscribeJointState(/isaac_joint_command) ─► ArticulationController(robot)
-                   ├► ROS2PublishJointState(/isaac_joint_states, stamped with sim time)
+    OnPlaybackTick ─► ROS2SubscribeJointState(/isaac_joint_command, depth 1) ─► ArticulationController(robot)
+                   ├► ROS2PublishJointState(articulation root, /isaac_joint_states, stamped with sim time)
                    └► IsaacCreateRenderProduct(camera) ─► ROS2CameraHelper(rgb, /sim/cameras/<name>/image_raw)
     ROS2Context (ROS_DOMAIN_ID) ─► every ROS node;  IsaacReadSimulationTime ─► PublishJointState.timeStamp
 
@@ -19,7 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from so101_calibration.interface_contract import SIM_CAMERA_IMAGE, SIM_JOINT_COMMAND, SIM_JOINT_STATES, QosSpec
+from so101_calibration.interface_contract import (
+    SIM_CAMERA_IMAGE,
+    SIM_COMMAND_SUBSCRIBER_QOS,
+    SIM_JOINT_COMMAND,
+    SIM_JOINT_STATES,
+    QosSpec,
+)
+from so101_sim_bridge.isaac.cameras import IsaacCameraConfig
 
 GRAPH_PATH = "/SO101TwinGraph"
 
@@ -113,27 +120,21 @@ def isaac_qos_json(spec: QosSpec) -> str:
 
 
 @dataclass(frozen=True)
-class IsaacCameraConfig:
-    name: str
-    prim: str
-    """USD path of the camera prim (in the robot asset, or added to the stage by the user)."""
-    width: int = 640
-    height: int = 480
-
-    @property
-    def topic(self) -> str:
-        return SIM_CAMERA_IMAGE.format(name=self.name)
-
-
-@dataclass(frozen=True)
 class IsaacTwinConfig:
     robot_prim: str = "/World/so101"
-    """The articulation root of the loaded SO-101 asset."""
+    """Where the SO-101 asset is loaded: the articulation controller searches below it."""
+    articulation_root: str | None = None
+    """The prim with ArticulationRootAPI, which the joint-state publisher needs itself (the script finds it
+    below robot_prim: so101_sim_bridge.isaac.articulation); None: robot_prim."""
     cameras: tuple[IsaacCameraConfig, ...] = ()
     joint_command_topic: str = SIM_JOINT_COMMAND.name
     joint_state_topic: str = SIM_JOINT_STATES.name
-    qos: QosSpec = SIM_JOINT_COMMAND.qos
-    """The interface contract's QoS of both joint topics (reliable, keep last 10)."""
+    command_qos: QosSpec = SIM_COMMAND_SUBSCRIBER_QOS
+    """The command subscription's: depth 1, so each graph tick applies the newest command (the contract's doc)."""
+    state_qos: QosSpec = SIM_JOINT_STATES.qos
+    """The joint-state publisher's: the contract's (reliable, keep last 10)."""
+    camera_qos: QosSpec = SIM_CAMERA_IMAGE.qos
+    """The camera publishers': sensor data (best effort), as every camera topic of the stack."""
     graph_path: str = GRAPH_PATH
 
 
@@ -171,7 +172,6 @@ def node_types_for(isaac_version: str) -> Mapping[str, str]:
 
 def build_twin_graph(config: IsaacTwinConfig = IsaacTwinConfig()) -> TwinGraph:
     """The twin's action graph for config (module doc)."""
-    qos = isaac_qos_json(config.qos)
     nodes = [
         GraphNode("Tick", "tick"),
         GraphNode("Context", "context"),
@@ -196,13 +196,14 @@ def build_twin_graph(config: IsaacTwinConfig = IsaacTwinConfig()) -> TwinGraph:
     values: list[tuple[str, object]] = [
         ("Context.inputs:useDomainIDEnvVar", True),
         ("SubscribeJointState.inputs:topicName", config.joint_command_topic),
-        ("SubscribeJointState.inputs:qosProfile", qos),
+        ("SubscribeJointState.inputs:qosProfile", isaac_qos_json(config.command_qos)),
+        ("SubscribeJointState.inputs:queueSize", config.command_qos.depth),
         ("PublishJointState.inputs:topicName", config.joint_state_topic),
-        ("PublishJointState.inputs:qosProfile", qos),
+        ("PublishJointState.inputs:qosProfile", isaac_qos_json(config.state_qos)),
     ]
     targets = [
         ("ArticulationController.inputs:targetPrim", (config.robot_prim,)),
-        ("PublishJointState.inputs:targetPrim", (config.robot_prim,)),
+        ("PublishJointState.inputs:targetPrim", (config.articulation_root or config.robot_prim,)),
     ]
     for camera in config.cameras:
         product, helper = f"RenderProduct_{camera.name}", f"CameraHelper_{camera.name}"
@@ -219,8 +220,9 @@ def build_twin_graph(config: IsaacTwinConfig = IsaacTwinConfig()) -> TwinGraph:
             (f"{helper}.inputs:type", "rgb"),
             (f"{helper}.inputs:topicName", camera.topic),
             (f"{helper}.inputs:frameId", f"sim_{camera.name}_camera"),
+            (f"{helper}.inputs:qosProfile", isaac_qos_json(config.camera_qos)),
         ]
-        targets.append((f"{product}.inputs:cameraPrim", (camera.prim,)))
+        targets.append((f"{product}.inputs:cameraPrim", (camera.prim_path(config.robot_prim),)))
     return TwinGraph(config.graph_path, tuple(nodes), tuple(connections), tuple(values), tuple(targets))
 
 

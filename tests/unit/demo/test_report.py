@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from matplotlib.collections import PolyCollection
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Polygon, Rectangle
 
 from so101_bringup.demo import plots, report
 from so101_bringup.demo.summary import summarize
@@ -101,7 +101,8 @@ def test_the_trajectory_plot_draws_the_three_arms_the_phases_and_the_chunk_bound
         assert twin.get_label() == "twin"
         boundaries = [line.get_xdata()[0] for line in ax.lines[3:]]
         np.testing.assert_allclose(boundaries, report.chunk_boundaries(trace) - t0)
-        spans = [p for p in ax.patches if isinstance(p, (Rectangle, PolyCollection))] or ax.collections
+        # axvspan draws a Polygon before matplotlib 3.9, a Rectangle from 3.9 on
+        spans = [p for p in ax.patches if isinstance(p, (Rectangle, Polygon, PolyCollection))] or ax.collections
         assert len(spans) == 3, "two demos and the deploy phase shaded"
     assert plots.save(figure, tmp_path / "plot.png").stat().st_size > 10_000
 
