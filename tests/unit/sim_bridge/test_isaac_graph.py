@@ -7,25 +7,31 @@ from pathlib import Path
 
 import pytest
 
-from so101_calibration.interface_contract import SIM_CAMERA_IMAGE, SIM_JOINT_COMMAND, SIM_JOINT_STATES
+from so101_calibration.interface_contract import (
+    SIM_CAMERA_IMAGE,
+    SIM_COMMAND_SUBSCRIBER_QOS,
+    SIM_JOINT_COMMAND,
+    SIM_JOINT_STATES,
+)
 from so101_sim_bridge.isaac.action_graph import (
     NODE_TYPES,
     PYTHON_MODULES,
     ROLE_ATTRIBUTES,
-    IsaacCameraConfig,
     IsaacTwinConfig,
     TwinGraph,
     build_twin_graph,
     validate_graph,
 )
+from so101_sim_bridge.isaac.cameras import LEISAAC_CAMERAS, IsaacCameraConfig
 
 SCRIPT = Path(__file__).resolve().parents[3] / "sim_bridge/scripts/isaac_sim_twin.py"
-CAMERAS = (IsaacCameraConfig("wrist", "/World/so101/gripper/wrist_camera"), IsaacCameraConfig("front", "/World/front"))
+CAMERAS = (LEISAAC_CAMERAS[0], IsaacCameraConfig("front", "/World/front"))
+ROOT = "/World/so101/root_joint"
 
 
 @pytest.fixture
 def graph() -> TwinGraph:
-    return build_twin_graph(IsaacTwinConfig(cameras=CAMERAS))
+    return build_twin_graph(IsaacTwinConfig(cameras=CAMERAS, articulation_root=ROOT))
 
 
 @pytest.mark.parametrize("version", sorted(NODE_TYPES))
@@ -41,12 +47,30 @@ def test_topics_and_qos_match_the_bridge_defaults(graph):
     values = dict(graph.values)
     assert values["SubscribeJointState.inputs:topicName"] == SIM_JOINT_COMMAND.name
     assert values["PublishJointState.inputs:topicName"] == SIM_JOINT_STATES.name
-    for node in ("SubscribeJointState", "PublishJointState"):
-        qos = json.loads(values[f"{node}.inputs:qosProfile"])
-        assert (qos["reliability"], qos["history"], qos["depth"], qos["durability"]) == ("reliable", "keepLast", 10, "volatile")
+    publisher = json.loads(values["PublishJointState.inputs:qosProfile"])
+    assert (publisher["reliability"], publisher["history"], publisher["depth"], publisher["durability"]) == (
+        "reliable", "keepLast", 10, "volatile")
     assert values["CameraHelper_wrist.inputs:topicName"] == SIM_CAMERA_IMAGE.format(name="wrist")
     assert values["CameraHelper_front.inputs:type"] == "rgb"
-    assert dict(graph.targets)["ArticulationController.inputs:targetPrim"] == ("/World/so101",)
+    assert json.loads(values["CameraHelper_wrist.inputs:qosProfile"])["reliability"] == "bestEffort"
+
+
+def test_the_command_subscription_keeps_only_the_newest_command(graph):
+    """One message per graph tick: with depth 10 a slower graph would apply the oldest of ten queued commands.
+    Reliable, so it still matches the bridge's reliable publisher (contract: SIM_COMMAND_SUBSCRIBER_QOS)."""
+    values = dict(graph.values)
+    qos = json.loads(values["SubscribeJointState.inputs:qosProfile"])
+    assert (qos["reliability"], qos["history"], qos["depth"]) == ("reliable", "keepLast", 1)
+    assert values["SubscribeJointState.inputs:queueSize"] == 1 == SIM_COMMAND_SUBSCRIBER_QOS.depth
+    assert SIM_JOINT_COMMAND.qos.reliability == SIM_COMMAND_SUBSCRIBER_QOS.reliability
+
+
+def test_the_controller_searches_the_robot_and_the_publisher_reads_the_articulation_root(graph):
+    targets = dict(graph.targets)
+    assert targets["ArticulationController.inputs:targetPrim"] == ("/World/so101",)
+    assert targets["PublishJointState.inputs:targetPrim"] == (ROOT,)
+    assert targets["RenderProduct_wrist.inputs:cameraPrim"] == ("/World/so101/gripper/wrist_camera",)
+    assert targets["RenderProduct_front.inputs:cameraPrim"] == ("/World/front",)
     assert ("SubscribeJointState.outputs:positionCommand", "ArticulationController.inputs:positionCommand") in graph.connections
 
 
@@ -80,6 +104,12 @@ def test_script_parses_cameras_without_isaac(monkeypatch):
     spec.loader.exec_module(module)
     args = module.parse_args(["--usd", "robot.usd", "--camera", "wrist=/World/so101/wrist_cam", "--isaac-version", "4.5"])
     config = module.twin_config(args)
-    assert config.cameras[0].topic == SIM_CAMERA_IMAGE.format(name="wrist") and config.robot_prim == "/World/so101"
-    with pytest.raises(SystemExit):
-        module.twin_config(module.parse_args(["--usd", "r.usd", "--camera", "wrist"]))
+    wrist = next(camera for camera in config.cameras if camera.name == "wrist")
+    assert wrist.topic == SIM_CAMERA_IMAGE.format(name="wrist") and config.robot_prim == "/World/so101"
+    assert not wrist.created and wrist.prim == "/World/so101/wrist_cam"
+    assert [c.name for c in config.cameras if c.created] == ["front"]  # LeIsaac's, created by the script
+    assert module.twin_config(module.parse_args(["--usd", "r.usd", "--no-leisaac-cameras"])).cameras == ()
+    for bad in (["--camera", "wrist"], ["--camera", "wrist=relative"], ["--camera-set", "side.width=3"],
+                ["--camera-set", "wrist.zoom=2"]):
+        with pytest.raises(SystemExit):
+            module.twin_config(module.parse_args(["--usd", "r.usd", *bad]))
