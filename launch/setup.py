@@ -4,7 +4,7 @@ ROS 2 (rclpy, message packages) is deliberately not in install_requires: robot P
 from their ROS installation, and the dev/CI set-up installs the PyPI ros-* wheels itself.
 
 data_files put the launch files and configs where `ros2 launch` and so101_bringup.share find
-them: share/so101_bringup/{launch,config,config/calibration}.
+them: share/so101_bringup/{launch,config,config/calibration} (config: the params YAML files and the RViz config).
 """
 from glob import glob
 
@@ -24,7 +24,7 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (SHARE, ["package.xml"]),
         (f"{SHARE}/launch", sorted(glob("launch/*.launch.py"))),
-        (f"{SHARE}/config", sorted(glob("config/*.yaml"))),
+        (f"{SHARE}/config", sorted(glob("config/*.yaml")) + sorted(glob("config/*.rviz"))),
         (f"{SHARE}/config/calibration", sorted(glob("config/calibration/*.json"))),
     ],
     # Floors: what the code needs (Humble's numpy 1.21, PyYAML 5.4, rich 11, matplotlib 3.5, h5py 3.6),

@@ -114,6 +114,10 @@ POLICY_INSTRUCTION = Topic("policy/instruction", STRING, LATCHED_QOS)
 POLICY_CHUNK = Topic("policy/chunk", JOINT_TRAJECTORY, STATE_QOS)
 """Each chunk merged into the plan: stamp = observation time, time_from_start = when each action is due."""
 DIAGNOSTICS = Topic("/diagnostics", DIAGNOSTIC_ARRAY, DIAGNOSTICS_QOS)
+ROBOT_DESCRIPTION = Topic("robot_description", STRING, LATCHED_QOS)
+"""The SO-101 URDF: robot_state_publisher (rviz:=true) publishes it for RViz's RobotModel display."""
+STATE_PUBLISHER_JOINT_STATES = Topic("joint_states", JOINT_STATE, STATE_QOS)
+"""robot_state_publisher's input, remapped to the follower's or the leader's joint states (rviz:=true)."""
 
 # --- services ----------------------------------------------------------------------------------
 
@@ -133,6 +137,9 @@ TOPICS: tuple[Topic, ...] = (
     SIM_JOINT_COMMAND, SIM_JOINT_STATES, SIM_CAMERA_IMAGE, TWIN_TRACKING, TWIN_LAG, POLICY_INSTRUCTION,
     POLICY_CHUNK, DIAGNOSTICS,
 )
+"""The stack's own topics. ROBOT_DESCRIPTION and STATE_PUBLISHER_JOINT_STATES are robot_state_publisher's
+(rviz:=true), names ROS gives them: listed for the graph that remaps them, not here, so that the same
+words used for other things (a parameter, a diagnostics key) are not taken for topic names."""
 SERVICES: tuple[Service, ...] = (
     FOLLOWER_ESTOP, TELEOP_ENGAGE, POLICY_RUN, RECORDER_START, RECORDER_STOP, RECORDER_DISCARD,
 )

@@ -76,8 +76,24 @@ class RerunArgs(GraphArgs):
     rerun_web_port: int | None = _arg(None, "with rerun: the web viewer's port (rerun node default 9878)")
 
 
+RVIZ_ARMS = ("follower", "leader")
+
+
 @dataclass(frozen=True)
-class TeleopArgs(RerunArgs, FollowerArgs, CamerasArgs):
+class RvizArgs(GraphArgs):
+    """The arm in RViz, opt-in: robot_state_publisher and rviz2 (so101_bringup.launch_graphs.rviz_graph)."""
+
+    rviz: bool = _arg(False, "also start robot_state_publisher and rviz2 (ROS desktop packages) showing the SO-101 "
+                             "model moved by rviz_arm's joint states")
+    rviz_arm: str = _arg("follower", "with rviz: whose joint states move the model, follower or leader")
+
+    def __post_init__(self) -> None:
+        if self.rviz_arm not in RVIZ_ARMS:
+            raise ValueError(f"argument rviz_arm: expected {' or '.join(RVIZ_ARMS)}, got {self.rviz_arm!r}")
+
+
+@dataclass(frozen=True)
+class TeleopArgs(RvizArgs, RerunArgs, FollowerArgs, CamerasArgs):
     leader_port: str | None = _arg(
         None, "leader serial port (node default /dev/so101_leader; with emulate: the emulated bus's link)"
     )
@@ -98,7 +114,7 @@ class TeleopArgs(RerunArgs, FollowerArgs, CamerasArgs):
 
 
 @dataclass(frozen=True)
-class DeployArgs(RerunArgs, FollowerArgs, CamerasArgs):
+class DeployArgs(RvizArgs, RerunArgs, FollowerArgs, CamerasArgs):
     policy_host: str | None = _arg(
         None, "policy server address (inference node default 127.0.0.1: the server, or an SSH tunnel to it)"
     )
@@ -127,6 +143,7 @@ class TwinArgs(TeleopArgs):
     recorder_params_file: str | None = _arg(None, "recorder parameters (default: config/recorder.yaml)")
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.sim not in SIMULATORS:
             raise ValueError(f"argument sim: expected {' or '.join(SIMULATORS)}, got {self.sim!r}")
 

@@ -46,6 +46,9 @@ def check_graph(graph: Graph) -> None:
                     f"parameter file {path}: section {section.key} matches none of the nodes it is given to "
                     f"({', '.join(users)}); a misspelt node name?"
                 )
+    for tool in graph.tools:
+        problems.extend(f"{tool.package}/{tool.executable} {tool.fqn}: file {path} does not exist"
+                        for path in tool.files if not path.is_file())
     for emulator in graph.emulators:
         try:
             read_calibration_file(emulator.calibration)

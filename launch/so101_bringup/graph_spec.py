@@ -56,6 +56,40 @@ class NodeSpec:
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A ROS 2 executable of another package that a graph starts as it is (robot_state_publisher, rviz2).
+
+    Not a node of this stack: the catalog knows nothing of it, so the graph checks only that the files
+    it is given exist, and `ros2 launch` and `so101 run` refuse to start the graph, saying what to
+    install, when the executable is not installed (so101_bringup.tools). `arguments` go before
+    --ros-args; parameters and remappings as a NodeSpec's.
+    """
+
+    package: str
+    executable: str
+    name: str
+    namespace: str = ""
+    parameters: Mapping[str, ParameterValue] = field(default_factory=dict)
+    remappings: tuple[tuple[str, str], ...] = ()
+    arguments: tuple[str, ...] = ()
+    files: tuple[Path, ...] = ()
+    """Files among the arguments that must exist (e.g. the RViz config)."""
+    install_hint: str = ""
+    """What to install when the executable is missing (the Debian package, by distribution)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "namespace", self.namespace.strip("/"))
+        object.__setattr__(self, "parameters", frozen_parameters(self.parameters))
+        object.__setattr__(self, "remappings", tuple((src, dst) for src, dst in self.remappings))
+        object.__setattr__(self, "arguments", tuple(self.arguments))
+        object.__setattr__(self, "files", tuple(Path(p) for p in self.files))
+
+    @property
+    def fqn(self) -> str:
+        return f"/{self.namespace}/{self.name}" if self.namespace else f"/{self.name}"
+
+
+@dataclass(frozen=True)
 class EmulatorSpec:
     """An emulated servo bus standing in for an arm's USB adapter (emulate:=true).
 
@@ -124,23 +158,27 @@ class ParameterLink:
 
 @dataclass(frozen=True)
 class Graph:
-    """The nodes and emulated buses of one launch, and its parameter links; node names and emulator links are unique."""
+    """The nodes, emulated buses and tools of one launch, and its parameter links; node and tool names and
+    emulator links are unique."""
 
     nodes: tuple[NodeSpec, ...] = ()
     emulators: tuple[EmulatorSpec, ...] = ()
     links: tuple[ParameterLink, ...] = ()
+    tools: tuple[ToolSpec, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))
         object.__setattr__(self, "emulators", tuple(self.emulators))
         object.__setattr__(self, "links", tuple(self.links))
-        _require_unique("node", [node.fqn for node in self.nodes])
+        object.__setattr__(self, "tools", tuple(self.tools))
+        _require_unique("node", [node.fqn for node in (*self.nodes, *self.tools)])
         _require_unique("emulator link", [str(emulator.link) for emulator in self.emulators])
         for link in self.links:
             self.node(link.source), self.node(link.target)  # KeyError names a node the graph lacks
 
     def __add__(self, other: Graph) -> Graph:
-        return Graph(self.nodes + other.nodes, self.emulators + other.emulators, self.links + other.links)
+        return Graph(self.nodes + other.nodes, self.emulators + other.emulators, self.links + other.links,
+                     self.tools + other.tools)
 
     def node(self, name: str) -> NodeSpec:
         """The node called `name` (a plain name, or a fully qualified one when namespaces differ)."""
@@ -174,18 +212,18 @@ class Graph:
                          if link.parameter == parameter and self.node(link.source).fqn == fqn]
             for target in (fqn, *followers):
                 nodes[target] = replace(nodes[target], parameters={**nodes[target].parameters, parameter: value})
-        return Graph(tuple(nodes.values()), self.emulators, self.links)
+        return Graph(tuple(nodes.values()), self.emulators, self.links, self.tools)
 
     def with_links(self, links: Iterable[ParameterLink]) -> Graph:
         """A copy with these links added (their targets' values are the builder's to set first)."""
-        return Graph(self.nodes, self.emulators, self.links + tuple(links))
+        return Graph(self.nodes, self.emulators, self.links + tuple(links), self.tools)
 
     def with_emulator(self, role: Role, **changes: Any) -> Graph:
         """A copy whose emulated `role` bus has these EmulatorSpec fields changed (faults, initial_positions, seed)."""
         if not any(emulator.role == role for emulator in self.emulators):
             raise KeyError(f"no emulated {role} bus in this graph (emulate is off, or no {role} arm)")
         emulators = tuple(replace(e, **changes) if e.role == role else e for e in self.emulators)
-        return Graph(self.nodes, emulators, self.links)
+        return Graph(self.nodes, emulators, self.links, self.tools)
 
 
 def _require_unique(what: str, names: list[str]) -> None:

@@ -3,7 +3,8 @@
 Needs the ROS 2 `launch` and `launch_ros` packages (a ROS 2 installation; they are not on PyPI),
 so nothing else in so101_bringup imports this module. Each launch file declares its arguments
 from the arguments dataclass, and an OpaqueFunction turns their values into that dataclass,
-builds and checks the graph, and returns one launch_ros Node per NodeSpec and one
+builds and checks the graph, and returns one launch_ros Node per NodeSpec and per ToolSpec
+(robot_state_publisher, rviz2: refused up front with what to install when missing) and one
 `so101-bus-emulator` process per EmulatorSpec. A node whose port is an emulated bus starts once
 that emulator has printed its ready line, so it never opens a link that does not exist yet.
 """
@@ -23,8 +24,9 @@ from launch import LaunchContext, LaunchDescription
 from so101_bringup.arguments import argument_specs, parse_arguments
 from so101_bringup.catalog import HARDWARE
 from so101_bringup.graph_checks import check_graph
-from so101_bringup.graph_spec import EmulatorSpec, NodeSpec
+from so101_bringup.graph_spec import EmulatorSpec, NodeSpec, ToolSpec
 from so101_bringup.launch_graphs import GRAPHS, build_graph
+from so101_bringup.tools import require_tools
 
 EMULATOR_EXECUTABLE = "so101-bus-emulator"
 
@@ -45,7 +47,8 @@ def graph_actions(context: LaunchContext, graph_name: str) -> list[Action]:
     texts = {spec.name: LaunchConfiguration(spec.name).perform(context) for spec in argument_specs(args_class)}
     graph = build_graph(graph_name, parse_arguments(args_class, texts))
     check_graph(graph)
-    actions: list[Action] = []
+    require_tools(graph.tools)  # ToolNotInstalledError: what to install, before anything starts
+    actions: list[Action] = [tool_action(tool) for tool in graph.tools]
     waiting: dict[str, list[Action]] = {str(emulator.link): [] for emulator in graph.emulators}
     for node in graph.nodes:
         emulator = graph.emulator_for(node)
@@ -66,6 +69,21 @@ def node_action(node: NodeSpec) -> Node:
         namespace=node.namespace or None,
         parameters=[*(str(path) for path in node.param_files), *([explicit] if explicit else [])],  # later win
         remappings=list(node.remappings),
+        output="screen",
+    )
+
+
+def tool_action(tool: ToolSpec) -> Node:
+    """A tool of another package (robot_state_publisher, rviz2), started as it is."""
+    explicit = {name: list(v) if isinstance(v, tuple) else v for name, v in tool.parameters.items()}
+    return Node(
+        package=tool.package,
+        executable=tool.executable,
+        name=tool.name,
+        namespace=tool.namespace or None,
+        parameters=[explicit] if explicit else [],
+        remappings=list(tool.remappings),
+        arguments=list(tool.arguments),
         output="screen",
     )
 

@@ -29,15 +29,24 @@ from so101_bringup.arguments import (
     FollowerArgs,
     GraphArgs,
     RerunArgs,
+    RvizArgs,
     TeleopArgs,
     TwinArgs,
 )
 from so101_bringup.catalog import BRINGUP, HARDWARE, POLICY, SIM_BRIDGE, node_type
-from so101_bringup.graph_spec import EmulatorSpec, Graph, NodeSpec, ParameterLink, ParameterValue, Role
+from so101_bringup.graph_spec import EmulatorSpec, Graph, NodeSpec, ParameterLink, ParameterValue, Role, ToolSpec
 from so101_bringup.param_files import ParamFileError, effective_parameters, read_param_file
 from so101_bringup.share import config_path
+from so101_bringup.visualization.robot_description import robot_description
 from so101_calibration import ArmRole, locate_calibration
-from so101_calibration.interface_contract import CAMERA_IMAGE, SIM_CAMERA_IMAGE
+from so101_calibration.interface_contract import (
+    CAMERA_IMAGE,
+    FOLLOWER_JOINT_STATES,
+    LEADER_JOINT_STATES,
+    ROBOT_DESCRIPTION,
+    SIM_CAMERA_IMAGE,
+    STATE_PUBLISHER_JOINT_STATES,
+)
 
 ARM_PARAMETERS = ("arm_id", "calibration")
 """Which arm, and its calibration file: every node converting the follower's units runs with the follower's."""
@@ -45,6 +54,8 @@ SIM_MAPPING_PARAMETERS = ("sim_names", "sim_units", "sim_map")
 """The simulator's joint names and units: the recorder writes the HDF5 file in the twin bridge's."""
 CALIBRATION_SUFFIX = ".json"
 CAMERA_PREFIX = "camera_"
+RVIZ_CONFIG = "so101.rviz"
+ARM_JOINT_STATES = {"follower": FOLLOWER_JOINT_STATES, "leader": LEADER_JOINT_STATES}
 WILDCARDS = ("*", "**")
 
 
@@ -103,7 +114,7 @@ def teleop_graph(args: TeleopArgs) -> Graph:
         param_files=(teleop_params,),
     )
     graph = _arm_graph(leader, args) + follower_graph(args) + Graph((teleop,))
-    return _with_rerun(graph + cameras_graph(args) if args.cameras else graph, args)
+    return _with_rviz(_with_rerun(graph + cameras_graph(args) if args.cameras else graph, args), args)
 
 
 def deploy_graph(args: DeployArgs) -> Graph:
@@ -123,7 +134,7 @@ def deploy_graph(args: DeployArgs) -> Graph:
     cameras = cameras_graph(args) if args.cameras else Graph()
     graph = link_parameters(follower_graph(args) + cameras + Graph((inference,)), "follower", "inference",
                             (*ARM_PARAMETERS, "limit_margin_rad"))
-    return _with_rerun(graph, args)
+    return _with_rviz(_with_rerun(graph, args), args)
 
 
 def twin_graph(args: TwinArgs) -> Graph:
@@ -134,14 +145,14 @@ def twin_graph(args: TwinArgs) -> Graph:
     and converts units with the follower's calibration (both linked). With sim:=isaac it times
     samples on arrival, because Isaac stamps its joint states and images with simulation time.
     """
-    teleop = teleop_graph(replace(args, rerun=False))  # added below, with the twin's cameras too
+    teleop = teleop_graph(replace(args, rerun=False, rviz=False))  # added below (rerun with the twin's cameras too)
     on_arrival: dict[str, ParameterValue] = {"stamp_on_arrival": True} if args.sim == "isaac" else {}
     recorder = NodeSpec(SIM_BRIDGE, "recorder_node", "recorder", args.namespace, parameters=on_arrival,
                         param_files=(_file(args.recorder_params_file, "recorder.yaml"),))
     graph = with_simulator(teleop, args) + Graph((recorder,))
     graph = link_parameters(graph, "follower", "recorder", ARM_PARAMETERS)
     graph = link_parameters(graph, "twin_bridge", "recorder", (*SIM_MAPPING_PARAMETERS, "state_topic"))
-    return _with_rerun(graph, args, _twin_camera_topics(args) if args.rerun else ())
+    return _with_rviz(_with_rerun(graph, args, _twin_camera_topics(args) if args.rerun else ()), args)
 
 
 def with_simulator(graph: Graph, args: TwinArgs) -> Graph:
@@ -179,6 +190,29 @@ def rerun_graph(
     """
     parameters = _given(image_topics=tuple(image_topics) or None, grpc_port=grpc_port, web_port=web_port)
     return Graph((NodeSpec(BRINGUP, "rerun_node", "rerun", namespace, parameters=parameters),))
+
+
+def rviz_graph(namespace: str = "", arm: str = "follower") -> Graph:
+    """The arm in RViz (rviz:=true): robot_state_publisher with the SO-101 URDF, moved by `arm`'s joint
+    states, and rviz2 with the shipped config (config/so101.rviz: the robot model and its TF frames).
+
+    Both are ROS desktop packages, started as they are (graph_spec.ToolSpec). In a namespace both run in
+    it (their topics with them); TF frames are not prefixed, so show one arm's graph at a time.
+    """
+    description = ROBOT_DESCRIPTION.name
+    publisher = ToolSpec(
+        "robot_state_publisher", "robot_state_publisher", "robot_state_publisher", namespace,
+        parameters={"robot_description": robot_description()},
+        remappings=((STATE_PUBLISHER_JOINT_STATES.name, ARM_JOINT_STATES[arm].name),),
+        install_hint="ros-$ROS_DISTRO-robot-state-publisher",
+    )
+    config = config_path(RVIZ_CONFIG)
+    viewer = ToolSpec(
+        "rviz2", "rviz2", "rviz2", namespace, arguments=("-d", str(config)), files=(config,),
+        remappings=((f"/{description}", f"/{namespace}/{description}"),) if namespace else (),
+        install_hint="ros-$ROS_DISTRO-rviz2",
+    )
+    return Graph(tools=(publisher, viewer))
 
 
 GRAPHS: dict[str, tuple[type[GraphArgs], Callable[..., Graph]]] = {
@@ -242,6 +276,15 @@ def _with_rerun(graph: Graph, args: RerunArgs, more_image_topics: tuple[str, ...
     cameras = tuple(CAMERA_IMAGE.format(name=node.parameters["name"]) for node in graph.nodes
                     if node.executable == "camera_node")
     return graph + rerun_graph(args.namespace, cameras + more_image_topics, args.rerun_grpc_port, args.rerun_web_port)
+
+
+def _with_rviz(graph: Graph, args: RvizArgs) -> Graph:
+    """The graph, and with rviz:=true the arm in RViz fed by rviz_arm's joint states (that arm must be in it)."""
+    if not args.rviz:
+        return graph
+    if not any(node.executable == f"{args.rviz_arm}_node" for node in graph.nodes):
+        raise ValueError(f"rviz_arm:={args.rviz_arm}: this graph has no {args.rviz_arm} node (use follower)")
+    return graph + rviz_graph(args.namespace, args.rviz_arm)
 
 
 def _twin_camera_topics(args: TwinArgs) -> tuple[str, ...]:

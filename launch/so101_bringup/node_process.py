@@ -16,18 +16,23 @@ import sys
 from collections.abc import Mapping
 
 from so101_bringup.catalog import node_type
-from so101_bringup.graph_spec import NodeSpec
+from so101_bringup.graph_spec import NodeSpec, ToolSpec
+from so101_bringup.tools import tool_executable
 
 STOP_TIMEOUT_S = 10.0
 
 
-def node_command(spec: NodeSpec) -> list[str]:
-    """`python -m <node module> --ros-args ...` for `spec`."""
-    module = node_type(spec.package, spec.executable).main.partition(":")[0]
-    command = [sys.executable, "-m", module, "--ros-args", "-r", f"__node:={spec.name}"]
+def node_command(spec: NodeSpec | ToolSpec) -> list[str]:
+    """`python -m <node module> --ros-args ...` for a node of the stack; `<executable> <arguments> --ros-args ...`
+    for a tool (found through the ament index: ToolNotInstalledError when it is not installed)."""
+    if isinstance(spec, ToolSpec):
+        command = [str(tool_executable(spec)), *spec.arguments, "--ros-args", "-r", f"__node:={spec.name}"]
+    else:
+        module = node_type(spec.package, spec.executable).main.partition(":")[0]
+        command = [sys.executable, "-m", module, "--ros-args", "-r", f"__node:={spec.name}"]
     if spec.namespace:
         command += ["-r", f"__ns:=/{spec.namespace.strip('/')}"]
-    for path in spec.param_files:
+    for path in getattr(spec, "param_files", ()):
         command += ["--params-file", str(path)]
     for name, value in spec.parameters.items():
         command += ["-p", f"{name}:={json.dumps(list(value) if isinstance(value, tuple) else value)}"]
@@ -40,7 +45,7 @@ class NodeProcess:
     """A started child process running one node; stop() sends SIGINT (the node releases what it
     holds, as on Ctrl-C), then kills it if it has not exited within STOP_TIMEOUT_S."""
 
-    def __init__(self, spec: NodeSpec, domain_id: int, environment: Mapping[str, str] | None = None):
+    def __init__(self, spec: NodeSpec | ToolSpec, domain_id: int, environment: Mapping[str, str] | None = None):
         self.spec = spec
         environment = {**os.environ, **(environment or {}), "ROS_DOMAIN_ID": str(domain_id)}
         self.process = subprocess.Popen(node_command(spec), env=environment, stdin=subprocess.DEVNULL)

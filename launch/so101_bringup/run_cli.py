@@ -137,6 +137,8 @@ def describe(graph: Graph, domain_id: int) -> Iterator[str]:
         yield f"  emulated {emulator.role} bus on {emulator.link} (calibration {emulator.calibration})"
     for node in graph.nodes:
         yield f"  node {node.fqn} ({node.package}/{node.executable})"
+    for tool in graph.tools:
+        yield f"  tool {tool.fqn} ({tool.package}/{tool.executable})"
     yield f"running {len(graph.nodes)} node(s) on ROS domain {domain_id}; Ctrl-C to stop"
 
 

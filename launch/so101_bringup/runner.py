@@ -19,7 +19,8 @@ Each runner normally gets its own rclpy Context (domain_id None: $ROS_DOMAIN_ID,
 test or benchmark can isolate its graph on a domain of its own; pass `context` to share one.
 Nodes named in `processes` run as child processes instead (node_process.py: a node that holds the
 GIL for long, like the MuJoCo twin's renderer, would starve the others), on the same domain, with
-`process_environment` added to theirs.
+`process_environment` added to theirs. A graph's tools (robot_state_publisher, rviz2) always run as
+child processes; a tool that is not installed stops the start before anything runs.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from so101_bringup.graph_checks import check_graph
 from so101_bringup.graph_spec import EmulatorSpec, Graph, NodeSpec
 from so101_bringup.node_process import NodeProcess
 from so101_bringup.param_files import effective_parameters
+from so101_bringup.tools import ToolNotInstalledError, require_tools
 from so101_hardware.emulator import BusEmulator
 
 _log = logging.getLogger(__name__)
@@ -108,6 +110,10 @@ class GraphRunner:
             raise RuntimeError("a graph runner starts once; make a new one to start the graph again")
         self._started = True
         check_graph(self.graph)
+        try:
+            require_tools(self.graph.tools)
+        except ToolNotInstalledError as exc:
+            raise GraphStartError(str(exc)) from None
         if self._own_context:
             self.context.init(args=[], domain_id=self._domain_id)
         try:
@@ -120,6 +126,8 @@ class GraphRunner:
                     )
                 else:
                     self._nodes[spec.fqn] = self._start_node(spec)
+            for tool in self.graph.tools:  # not nodes of this stack: always their own processes
+                self._processes[tool.fqn] = NodeProcess(tool, self.context.get_domain_id(), self._process_environment)
         except BaseException:
             self._teardown()
             raise
