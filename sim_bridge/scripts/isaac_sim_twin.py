@@ -76,7 +76,8 @@ STATUS_EVERY_S = 10.0
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--usd", required=True, type=Path, help="the SO-101 USD asset (e.g. LeIsaac's so101_follower.usd)")
+    parser.add_argument("--usd", required=True, type=Path,
+                        help="the SO-101 USD asset (e.g. LeIsaac's so101_follower.usd)")
     parser.add_argument("--robot-prim", default="/World/so101", help="where to load the asset")
     parser.add_argument("--camera", action="append", default=[], metavar="NAME=PRIM",
                         help="publish an existing camera prim as /sim/cameras/NAME/image_raw (replaces the created "

@@ -25,7 +25,8 @@ def python_files():
 
 
 def test_both_profile_variables_point_at_the_profile_when_neither_is_set():
-    assert profile_environment("/share/profile.xml", {}) == {FASTRTPS: "/share/profile.xml", FASTDDS: "/share/profile.xml"}
+    expected = {FASTRTPS: "/share/profile.xml", FASTDDS: "/share/profile.xml"}
+    assert profile_environment("/share/profile.xml", {}) == expected
 
 
 @pytest.mark.parametrize("given", [FASTRTPS, FASTDDS])
@@ -40,8 +41,9 @@ def test_nothing_is_added_when_both_are_set():
 
 def test_only_the_profile_module_spells_the_variable_names():
     """Every place that sets the profile goes through profile_environment, so none sets one name only."""
+    name = re.compile(r"FAST(RTPS|DDS)_DEFAULT_PROFILES_FILE")
     spelled = [path.relative_to(REPO) for path in python_files()
-               if path.name != "fastdds_profile.py" and re.search(r"FAST(RTPS|DDS)_DEFAULT_PROFILES_FILE", path.read_text())]
+               if path.name != "fastdds_profile.py" and name.search(path.read_text())]
     assert not spelled
 
 

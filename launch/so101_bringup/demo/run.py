@@ -316,8 +316,9 @@ class _Demo:
 def _node_environment() -> dict[str, str]:
     """For the node processes: Fast DDS's default shared-memory segments are too small for camera
     images between processes (README, "What runs here"), so the profile sim_bridge ships under both
-    of Fast DDS's variable names, unless one is set already (so101_sim_bridge.fastdds_profile); and one llvmpipe render thread (OSMesa's default, one per core, competes
-    with the other nodes: render p50 205 → 142 ms, measured next to the teleop graph)."""
+    of Fast DDS's variable names, unless one is set already (so101_sim_bridge.fastdds_profile); and one
+    llvmpipe render thread (OSMesa's default, one per core, competes with the other nodes: render p50
+    205 → 142 ms, measured next to the teleop graph)."""
     profile = config_path(PROFILE_FILE, package="so101_sim_bridge")
     return {"LP_NUM_THREADS": os.environ.get("LP_NUM_THREADS", "1"), **profile_environment(profile)}
 

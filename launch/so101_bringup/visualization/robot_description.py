@@ -87,7 +87,8 @@ def rpy_matrix(roll: float, pitch: float, yaw: float) -> np.ndarray:
 def matrix_rpy(rotation: np.ndarray) -> tuple[float, float, float]:
     pitch = float(np.arcsin(-np.clip(rotation[2, 0], -1.0, 1.0)))
     if abs(rotation[2, 0]) < 1 - 1e-9:
-        return float(np.arctan2(rotation[2, 1], rotation[2, 2])), pitch, float(np.arctan2(rotation[1, 0], rotation[0, 0]))
+        roll, yaw = np.arctan2(rotation[2, 1], rotation[2, 2]), np.arctan2(rotation[1, 0], rotation[0, 0])
+        return float(roll), pitch, float(yaw)
     return float(np.arctan2(-rotation[1, 2], rotation[1, 1])), pitch, 0.0  # gimbal lock: yaw folded into roll
 
 

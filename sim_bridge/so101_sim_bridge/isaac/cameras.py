@@ -108,7 +108,9 @@ _NUMBER_FIELDS = {"focal_length": float, "horizontal_aperture": float, "focus_di
 
 
 def with_override(camera: IsaacCameraConfig, text: str) -> IsaacCameraConfig:
-    """`field=value` applied to a camera, e.g. "position=0,0.1,-0.05" or "focal_length=30"; ValueError names the field."""
+    """`field=value` applied to a camera, e.g. "position=0,0.1,-0.05" or "focal_length=30".
+
+    ValueError names the field."""
     name, equals, value = (part.strip() for part in text.partition("="))
     known = [f.name for f in fields(IsaacCameraConfig) if f.name != "name"]
     if not equals or name not in known:
