@@ -5,8 +5,9 @@ rgb8 image (900 KB) does not fit, falls back to fragmented UDP and, best effort,
 arrives. config/fastdds_large_messages.xml enlarges the segments. Fast DDS reads the profile file
 from an environment variable whose name changed with its major version (docs/reference/ros-distributions.md §2):
 FASTRTPS_DEFAULT_PROFILES_FILE for Fast DDS 2.x (Humble 2.6, Jazzy 2.14, Isaac Sim's bundled
-libraries), FASTDDS_DEFAULT_PROFILES_FILE for 3.x (Kilted). Setting only one silently leaves the
-other distributions on the default transports, so the stack always sets both.
+libraries), FASTDDS_DEFAULT_PROFILES_FILE for 3.x (Kilted). Humble and Jazzy ignore the new name, so
+the stack always sets both (Kilted's rmw also reads the old one, and logs a deprecation warning per
+process for it: the price of one setting that works everywhere).
 """
 from __future__ import annotations
 
