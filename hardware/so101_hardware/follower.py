@@ -33,6 +33,8 @@ from so101_hardware.sts_protocol import ServoErrorBits
 SERVO_ERROR_REACTIONS = ("hold", "release")
 GRIPPER = JOINT_NAMES.index("gripper")
 LOAD_PERCENT_PER_UNIT = 0.1  # Present_Load counts 0.1 % of full load
+GRASP_RELEASE_RAD = 0.05
+"""How far a command must open the gripper past where it stalled to re-arm the grasp guard (~3°)."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,8 @@ class FollowerController:
             )
         )
         self.counters = self.filter.counters  # one counter set for /diagnostics
-        self.grasp = GraspGuard(GRIPPER, config.gripper_grasp_load_percent, config.gripper_grasp_time_s, self.counters)
+        self.grasp = GraspGuard(GRIPPER, config.gripper_grasp_load_percent, config.gripper_grasp_time_s,
+                                GRASP_RELEASE_RAD, self.counters)
         self._lock = threading.Lock()
         self._command: _Command | None = None
         self._command_expired = False
@@ -271,9 +274,7 @@ class FollowerController:
             return
         load = state.loads[GRIPPER] * LOAD_PERCENT_PER_UNIT
         speed = state.velocities[GRIPPER] * RADIANS_PER_TICK
-        if self.grasp.update(now, load, speed, present[GRIPPER], target[GRIPPER]):
-            with self._lock:
-                self.filter.settle(GRIPPER, present[GRIPPER])
+        self.grasp.update(now, load, speed, present[GRIPPER], target[GRIPPER])
 
     def act_now(self, now: float) -> bool:
         """Act on a command the moment it arrives instead of at the next tick (lower latency).
@@ -298,9 +299,9 @@ class FollowerController:
                     self.counters["commands_expired"] += 1
                     self._command_expired = True
                 command = None
-            if estopped or command is None or self._faults:
+            if estopped or self._faults:
                 result = None
-            else:
+            elif command is not None:
                 # A command stays in force until it expires: a 30 Hz policy command is tracked over
                 # several 100 Hz ticks within the step and velocity limits. A rejected one is
                 # dropped, so it is counted once and not at every tick.
@@ -308,10 +309,14 @@ class FollowerController:
                 result = self.filter.apply(positions, present, now - command.received_at, dt)
                 if not result.accepted:
                     self._command = None
+            elif self.grasp.tripped:  # holding a squeeze: ease the held gripper goal to where the gripper is
+                result = self.filter.apply(self.grasp.guard(self.filter.last_target, present), present, 0.0, dt)
+            else:
+                result = None
             target = self.filter.last_target if result is None else result.target
             if self.arm.torque_enabled and not self._faults:  # latched: no goal is written at all
                 self.arm.write_goal_positions(self.units.radians_to_ticks(target))
-        return target, result is None or not result.accepted
+        return target, command is None or estopped or bool(self._faults) or not result.accepted
 
     def shutdown(self) -> None:
         self.arm.disconnect(disable_torque=self.config.torque_off_on_shutdown)

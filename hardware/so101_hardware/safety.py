@@ -19,7 +19,9 @@ Every rejection and clamp is counted per kind so /diagnostics can report it.
 GraspGuard protects the gripper, whose servo burns out when it squeezes an object at stall for
 long (a common SO-101 failure): a load above a threshold for a time while the gripper stands
 still backs its goal off to where it is, and commands pushing further in that direction are held
-there, until one moves the other way (the operator opens the gripper).
+there, until one opens it by more than a margin (the operator lets go). The guard only rewrites
+the command the filter then applies, so backing off is paced by the same step and velocity
+limits as any other motion.
 """
 from __future__ import annotations
 
@@ -96,11 +98,6 @@ class SafetyFilter:
     def last_target(self) -> np.ndarray | None:
         return None if self._last_target is None else self._last_target.copy()
 
-    def settle(self, joint: int, present: float) -> None:
-        """Hold one joint where it is now instead of where it was sent (it stops pushing; nothing moves)."""
-        if self._last_target is None:
-            raise RuntimeError("safety filter has no safe target yet: call reset() with a valid position read")
-        self._last_target[joint] = present
 
     def hold(self, reason: str) -> FilterResult:
         """Keep the last safe target (e.g. stale or missing commands), counted under `reason`."""
@@ -177,12 +174,14 @@ class GraspGuard:
     """Backs the gripper off a stall (see the module doc). Pure: the follower feeds it every read.
 
     joint: the gripper's index; load_limit: |load| (%) above which the timer runs; hold_s: how long
-    before the guard trips (0 disables the guard).
+    before the guard trips (0 disables the guard); release: how far a command must open past
+    where the gripper is to re-arm the guard.
     """
 
     joint: int
     load_limit: float
     hold_s: float
+    release: float
     counters: Counter = field(default_factory=Counter)
     _over_since: float | None = None
     _direction: float = 0.0  # the direction the gripper was pushing when the guard tripped; 0: not tripped
@@ -212,12 +211,12 @@ class GraspGuard:
         return True
 
     def guard(self, command: np.ndarray, present: np.ndarray) -> np.ndarray:
-        """The command, its gripper held at `present` while it pushes on in the tripped direction."""
+        """The command, its gripper held at `present` unless it opens by more than `release`."""
         if not self.tripped:
             return command
-        if (command[self.joint] - present[self.joint]) * self._direction <= 0:
+        if (command[self.joint] - present[self.joint]) * self._direction < -self.release:
             self._direction = 0.0  # the command lets go: the guard re-arms
             return command
-        guarded = command.copy()
+        guarded = np.array(command, dtype=float)
         guarded[self.joint] = present[self.joint]
         return guarded
