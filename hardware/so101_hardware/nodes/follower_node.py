@@ -83,6 +83,11 @@ class FollowerNode(ArmNode):
 
     def on_reenable(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         was = self.controller.fault
+        if not self.arm.bus.is_open:
+            response.success = False
+            response.message = (f"not re-enabled: {self.config.port} is still lost (reopened every second); "
+                                "call again once the arm is back")
+            return response
         try:
             present = self.controller.reenable()
         except BusError as exc:
@@ -117,7 +122,7 @@ class FollowerNode(ArmNode):
             return
         if fault is not None:
             self.get_logger().error(
-                f"follower latched off: {fault}. No goal is written; torque comes back only through "
+                f"follower latched off: {fault.rstrip('.')}. No goal is written; torque comes back only through "
                 f"{FOLLOWER_REENABLE.name}"
             )
         self._published_fault = fault

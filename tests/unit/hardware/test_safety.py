@@ -160,4 +160,3 @@ def test_grasp_guard_holds_commands_that_squeeze_on_and_lets_go_when_opened():
 def test_grasp_guard_off_with_zero_time():
     guard = GraspGuard(joint=0, load_limit=20.0, hold_s=0.0, release=0.05)
     assert not any(guard.update(t, -100.0, 0.0, 1.0, 0.0) for t in (0.0, 10.0))
-
