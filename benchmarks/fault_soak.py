@@ -356,7 +356,8 @@ class Soak:
         time.sleep(max(0.0, FAULT_S - (time.monotonic() - started)))
         setattr(rig.runner.emulator(role).faults, rate_field, 0.0)
         if role == "leader":
-            recovered = wait_for(lambda: node.health().level == b"\x00", RECOVER_S) and self.driven(self.teleop, time.monotonic())
+            recovered = (wait_for(lambda: node.health().level == b"\x00", RECOVER_S)
+                         and self.driven(self.teleop, time.monotonic()))
         else:
             recovered = self.back_to_normal(name, rig)
         self.tally.note(kind, detected, recovered, detect_s, name)
@@ -582,7 +583,7 @@ def run(seconds: float, domain_id: int, seed: int, fault_period_s: float) -> dic
             wait_for(lambda: teleop.runner.node("teleop").mapper.state is TeleopState.MIRRORING, 30.0)
             soak.driven(deploy, time.monotonic())
             baseline_s = min(10.0, max(3.0, 0.1 * seconds))
-            baseline = {"teleop": rate(goal_count(teleop), baseline_s / 2), "deploy": rate(goal_count(deploy), baseline_s / 2)}
+            baseline = {name: rate(goal_count(rig), baseline_s / 2) for name, rig in (("teleop", teleop), ("deploy", deploy))}
             next_fault = time.monotonic()
             deck: list[str] = []
             soak_rates = {"teleop": [], "deploy": []}
@@ -660,7 +661,8 @@ def main() -> int:
         "benchmark": "fault_soak",
         "seconds": round(result["seconds"], 1),
         "seed": args.seed,
-        **{f"{kind}_{what}": getattr(tally, what)[kind] for kind in KINDS for what in ("injected", "detected", "recovered")},
+        **{f"{kind}_{what}": getattr(tally, what)[kind]
+           for kind in KINDS for what in ("injected", "detected", "recovered")},
         "faults_injected": total,
         "faults_detected": sum(tally.detected.values()),
         "faults_recovered": sum(tally.recovered.values()),

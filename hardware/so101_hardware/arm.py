@@ -118,7 +118,12 @@ class SO101Arm:
         return found
 
     def _diagnose_missing(self, missing: Mapping[int, str]) -> str:
-        """Why motors may be silent, from one broadcast ping: two servos on one id, or a motor on another id."""
+        """Why motors may be silent, from one broadcast ping: two servos on one id, or a motor on another id.
+
+        The line is left quiet for a reply window first: a late answer to one of the pings would
+        otherwise arrive during the broadcast and look like a second servo on that id.
+        """
+        time.sleep(self.bus.config.timeout_s)
         try:
             answering = self.bus.broadcast_ping()
         except BusCollisionError:

@@ -108,7 +108,8 @@ class MissingMotorsError(BusError):
                 f"A bus at another baud rate stays silent too: `so101-scan --port {port} --baud all` tries every rate."
             )
         super().__init__(
-            f"{port}: motor(s) {names} did not answer (ids that answered: {seen}). " + " ".join(filter(None, (diagnosis, advice)))
+            f"{port}: motor(s) {names} did not answer (ids that answered: {seen}). "
+            + " ".join(filter(None, (diagnosis, advice)))
         )
 
 

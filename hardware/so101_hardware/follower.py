@@ -76,9 +76,8 @@ class FollowerConfig(ArmConnectionConfig):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.servo_error_reaction not in SERVO_ERROR_REACTIONS:
-            raise ValueError(
-                f"servo_error_reaction must be one of {', '.join(SERVO_ERROR_REACTIONS)}, got {self.servo_error_reaction!r}"
-            )
+            choices = ", ".join(SERVO_ERROR_REACTIONS)
+            raise ValueError(f"servo_error_reaction must be one of {choices}, got {self.servo_error_reaction!r}")
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ def wait_for_status(rig: TeleopRig, node: str, level: bytes, text: str, timeout_
         status = rig.probe.latest_status(node)
         return status is not None and status.level == level and text in status.message
 
-    assert rig.wait_for(matches, timeout_s), f"{node}: no {level!r} status with {text!r}: {rig.probe.latest_status(node)}"
+    last = rig.probe.latest_status
+    assert rig.wait_for(matches, timeout_s), f"{node}: no {level!r} status with {text!r}: {last(node)}"
     return rig.probe.latest_status(node)
 
 

@@ -8,12 +8,13 @@ pty (a new /dev/pts name) and re-points the symlink atomically, as udev would fo
 A link is owned through a lock file beside it (`<link>.lock`, flock'ed for as long as the
 emulator runs, holding its pid): the kernel drops the lock when the owner dies, however it dies.
 So a link whose lock is free was left by a killed emulator and is replaced, even when its
-/dev/pts name has since been reused by a terminal; a link whose lock is held is refused. The
-lock file itself stays (a later emulator reuses it), so no other process can be told "free"
-about a lock file that was just deleted under it.
+/dev/pts name has since been reused by a terminal; a link whose lock is held is refused. A clean
+stop removes link and lock file; a claimer that locked a lock file deleted meanwhile notices (the
+path no longer names the file it locked) and claims again.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import logging
@@ -52,23 +53,35 @@ def claim_link(path: str) -> int:
     """
     check_link_path(path)
     lock_path = path + LOCK_SUFFIX
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        raise LinkError(f"cannot create the lock file {lock_path}: {exc.strerror}; {ANOTHER_LINK}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        raise LinkError(
-            f"{path} is served by another running emulator (process {owner}); stop it, or {ANOTHER_LINK}"
-        ) from None
+    while True:
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise LinkError(f"cannot create the lock file {lock_path}: {exc.strerror}; {ANOTHER_LINK}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise LinkError(
+                f"{path} is served by another running emulator (process {owner}); stop it, or {ANOTHER_LINK}"
+            ) from None
+        if _names(lock_path, fd):
+            break
+        os.close(fd)  # its owner removed it while we waited for the lock: claim the new one
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     if os.path.islink(path):
         _log.warning("replacing %s -> %s, left by an emulator that was killed", path, os.readlink(path))
     return fd
+
+
+def _names(path: str, fd: int) -> bool:
+    """Whether `path` still names the file open as `fd`."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
 
 
 class PtyPort:
@@ -117,6 +130,8 @@ class PtyPort:
         """Close (if open) and give up the link for good (an unplugged port keeps its claim)."""
         self.close()
         if self._lock is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.link + LOCK_SUFFIX)  # while still holding the lock (see the module doc)
             os.close(self._lock)
             self._lock = None
 

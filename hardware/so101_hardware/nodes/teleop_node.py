@@ -82,7 +82,9 @@ class TeleopNode(So101Node):
         self.follower_fault = msg.data
         if msg.data and self.mapper.state is not TeleopState.DISENGAGED:
             self.mapper.disengage()
-            self.get_logger().error(f"disengaged: the follower is latched off ({msg.data}); engage again once re-enabled")
+            self.get_logger().error(
+                f"disengaged: the follower is latched off ({msg.data}); engage again once re-enabled"
+            )
 
     def on_timer(self) -> None:
         command = self.mapper.tick(time.time())

@@ -196,12 +196,14 @@ class Hdf5DemoWriter:
             with h5py.File(staging, "r") as source:
                 steps = min((item.shape[0] for item in _time_series(source)), default=0)
                 if steps:
-                    attrs = {"seed": int(source.attrs.get("seed", 0)), "instruction": str(source.attrs.get("instruction", ""))}
-                    self._copy_demo(source, name, steps, {**attrs, "success": False, "recovered": True})
+                    attrs = {"seed": int(source.attrs.get("seed", 0)), "success": False, "recovered": True,
+                             "instruction": str(source.attrs.get("instruction", ""))}
+                    self._copy_demo(source, name, steps, attrs)
         except (OSError, KeyError, ValueError, RuntimeError) as exc:  # what h5py raises for a torn file
             aside = staging.with_name(f"{staging.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
             staging.rename(aside)
-            log.warning("%s: the unfinished episode left by a crash cannot be recovered (%s); kept as %s", config.path, exc, aside)
+            log.warning("%s: the unfinished episode left by a crash cannot be recovered (%s); kept as %s",
+                        config.path, exc, aside)
             return index
         staging.unlink()
         if not steps:

@@ -18,7 +18,8 @@ def test_every_node_and_emulator_of_every_graph_is_watched(name, emulate, tmp_pa
     extra = {"emulator_dir": str(tmp_path)} if issubclass(args_class, FollowerArgs) else {}
     graph = build_graph(name, args_class(emulate=emulate, **extra))
     watched = watched_processes(graph)
-    assert [w.name for w in watched] == [n.name for n in graph.nodes] + [emulator_process_name(e) for e in graph.emulators]
+    expected = [n.name for n in graph.nodes] + [emulator_process_name(e) for e in graph.emulators]
+    assert [w.name for w in watched] == expected
     assert len({w.name for w in watched}) == len(watched), "each exit is told apart by its process name"
 
 

@@ -74,7 +74,9 @@ def test_bad_option_values_are_refused_by_the_parser(capsys):
 
 def test_floats_in_scientific_notation_are_floats_as_rcl_reads_them(tmp_path):
     params = tmp_path / "follower.yaml"
-    params.write_text("/**/follower:\n  ros__parameters:\n    max_velocity_rad_s: 1.5e0\n    command_timeout_s: 2.5E-1\n")
+    params.write_text(
+        "/**/follower:\n  ros__parameters:\n    max_velocity_rad_s: 1.5e0\n    command_timeout_s: 2.5E-1\n"
+    )
     graph = run_graph_of("follower", "--follower-params-file", str(params), "--set", "follower.rate_hz=1.0e2",
                          "--set", "follower.max_relative_target_rad=2e-1")
     assert graph.node("follower").parameters["rate_hz"] == 100.0

@@ -147,7 +147,8 @@ def test_scheduled_power_cycles_reset_every_servo_once_each(make_emulator):
         emu.servo(motor_id).write_register("Torque_Enable", 1)
     assert emu.wait_until(lambda: emu.stats.power_cycles == 2, 5)
     for motor_id in (1, 6):
-        assert (emu.servo(motor_id).read_register("Torque_Enable"), emu.servo(motor_id).read_register("Acceleration")) == (0, 0)
+        servo = emu.servo(motor_id)
+        assert (servo.read_register("Torque_Enable"), servo.read_register("Acceleration")) == (0, 0)
     assert emu.faults.power_cycle_at_s == (0.1, 0.3)
 
 

@@ -21,7 +21,7 @@ def make_follower(make_emulator, tmp_path, emulator=None, **config):
     """A configured follower arm (as connect_arm leaves it) on an emulated bus, and its controller."""
     path = write_emulated_calibration(tmp_path / "follower.json")
     emu = make_emulator(calibration=str(path), initial_positions=START_TICKS, **(emulator or {}))
-    arm = SO101Arm(FeetechBus(BusConfig(emu.port, timeout_s=0.02, raise_on_servo_error=False)), ArmRole.FOLLOWER)
+    arm = SO101Arm(FeetechBus(BusConfig(emu.port, raise_on_servo_error=False)), ArmRole.FOLLOWER)
     arm.connect()
     arm.configure()
     config = FollowerConfig(port=emu.port, **{"max_velocity_rad_s": 2.0, "command_timeout_s": 0.2, **config})

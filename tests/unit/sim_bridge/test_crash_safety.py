@@ -55,7 +55,8 @@ def test_sigkill_mid_episode_keeps_finished_demos(tmp_path, feed_episode, caplog
     staging = tmp_path / "demos.hdf5.recording"
     assert staging.exists()  # the unfinished episode, left behind by the kill
 
-    with pytest.raises(OutputExistsError, match=r"demos.hdf5.recording holds an unfinished episode .*nothing was deleted"):
+    refusal = r"demos.hdf5.recording holds an unfinished episode .*nothing was deleted"
+    with pytest.raises(OutputExistsError, match=refusal):
         Hdf5DemoWriter(Hdf5WriterConfig(path))  # a restart without resume
     assert staging.exists() and [d.index for d in read_hdf5_demos(path).demos] == [0, 1]
 

@@ -34,7 +34,8 @@ def test_a_wrongly_typed_parameter_names_node_and_parameter(ros):
 
 def test_an_existing_output_stops_the_recorder_with_what_to_do(ros, tmp_path):
     (tmp_path / "demos.hdf5").write_bytes(b"yesterday")
-    with pytest.raises(NodeStartError, match=r"node under_test: .*demos.hdf5 already exists; resume .*--set recorder.resume=true"):
+    advice = r"node under_test: .*demos.hdf5 already exists; resume .*--set recorder.resume=true"
+    with pytest.raises(NodeStartError, match=advice):
         start(RecorderNode, ros, hdf5_path=str(tmp_path / "demos.hdf5"), lerobot_root="", keyboard=False)
     assert issubclass(NodeStartError, STARTUP_ERRORS) and issubclass(ConfigError, NodeStartError), "one line"
     ros.try_shutdown()
@@ -52,7 +53,8 @@ def test_an_unwritable_output_names_the_parameter(ros, tmp_path, where):
         path = tmp_path / "locked" / "sub" / "demos.hdf5"
         if os.access(tmp_path / "locked", os.W_OK):
             pytest.skip("running as root: a read-only folder is still writable")
-    with pytest.raises(NodeStartError, match=rf"node under_test: hdf5_path '{path}': cannot write there .*--set recorder.hdf5_path="):
+    refusal = rf"node under_test: hdf5_path '{path}': cannot write there .*--set recorder.hdf5_path="
+    with pytest.raises(NodeStartError, match=refusal):
         start(RecorderNode, ros, hdf5_path=str(path), lerobot_root="", keyboard=False)
 
 
