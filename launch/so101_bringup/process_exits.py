@@ -9,7 +9,8 @@ node, or whose arm's emulator never started, is not left half running.
 
 Stopping a launch: Ctrl-C, or SIGINT to its process group (`kill -INT -<pgid>`), reaches every
 process, and each node stops through its own destroy_node() (the follower releases torque);
-emulators serve until their clients have let go (so101-bus-emulator). A bare SIGTERM to the
+emulators serve until their clients have let go (so101-bus-emulator: repeated SIGINTs are
+ignored meanwhile, launch's SIGTERM escalation stops them). A bare SIGTERM to the
 `ros2 launch` process makes launch exit at once without stopping its children: nodes are
 orphaned, the follower still holding torque.
 

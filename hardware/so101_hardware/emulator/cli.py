@@ -6,9 +6,11 @@ unusable --link path, with a one-line message instead of a traceback.
 
 The emulator outlives its clients: Ctrl-C in a terminal (or `ros2 launch` stopping) signals the
 arm nodes and the emulator at once, and a node releases torque over the bus as it stops. So the
-first SIGINT/SIGTERM waits until no client holds the port (FeetechBus locks it), at most
---linger-s, then stops; a second signal stops at once. SIGUSR1 power-cycles the servos (a
-brown-out), to try a graph's fault handling by hand.
+first SIGINT or SIGTERM makes it serve on until no client holds the port (FeetechBus locks it),
+at most --linger-s, then stop. More SIGINTs are ignored meanwhile (a terminal's Ctrl-C reaches
+the whole process group, and `ros2 launch` then sends its own); a SIGTERM, what launch escalates
+to, stops it at once. SIGUSR1 power-cycles the servos (a brown-out), to try a graph's fault
+handling by hand.
 """
 from __future__ import annotations
 
@@ -113,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--linger-s", type=float, default=3.0,
-        help="after SIGINT/SIGTERM, wait up to this long for clients to let go of the port (default 3)",
+        help="after SIGINT/SIGTERM, serve up to this long until clients let go of the port (default 3; "
+             "a SIGTERM then stops at once)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for faults, leader trajectory and sensor noise")
     parser.add_argument(
@@ -194,11 +197,11 @@ def _next_signal(emulator: BusEmulator, signals: queue.SimpleQueue, timeout_s: f
 
 
 def _wait_for_clients(emulator: BusEmulator, signals: queue.SimpleQueue, linger_s: float) -> None:
-    """Keep serving until no client holds the port, `linger_s` passes, or another stop signal comes."""
+    """Keep serving until no client holds the port, `linger_s` passes, or a SIGTERM comes."""
     deadline = time.monotonic() + linger_s
     while emulator.client_attached() and time.monotonic() < deadline:
-        if _next_signal(emulator, signals, _CLIENT_POLL_S) in _STOP_SIGNALS:
-            return  # a second stop signal: stop now
+        if _next_signal(emulator, signals, _CLIENT_POLL_S) == signal.SIGTERM:
+            return  # launch escalating, or an operator insisting: stop now
     if emulator.client_attached():
         _log.warning("a client still holds %s after %.1f s: stopping anyway", emulator.port, linger_s)
 

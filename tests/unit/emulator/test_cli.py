@@ -176,8 +176,9 @@ def test_the_emulator_outlives_a_client_that_holds_the_port(tmp_path):
     try:
         process.stdout.readline()
         with FeetechBus(BusConfig(str(link))) as bus:  # exclusive, as every node opens its arm
-            process.send_signal(signal.SIGINT)
-            for _ in range(5):  # still answering after the signal
+            process.send_signal(signal.SIGINT)  # Ctrl-C reaches the whole process group...
+            process.send_signal(signal.SIGINT)  # ...and ros2 launch sends its own SIGINT too
+            for _ in range(5):  # still answering after the signals
                 assert bus.ping(1) == 777
             bus.write(1, "Torque_Enable", 0)
             assert process.poll() is None
@@ -188,7 +189,8 @@ def test_the_emulator_outlives_a_client_that_holds_the_port(tmp_path):
             process.wait()
 
 
-def test_a_second_signal_stops_the_emulator_at_once(tmp_path):
+def test_a_sigterm_while_lingering_stops_the_emulator_at_once(tmp_path):
+    """What ros2 launch escalates to when a process outstays its SIGINT."""
     link = tmp_path / "bus"
     process = start_cli("--link", str(link), "--no-uart-timing", "--linger-s", "60")
     try:
