@@ -24,7 +24,7 @@ import numpy as np
 from so101_calibration import SO101_JOINTS, ArmRole, Joint
 from so101_hardware.bus import FeetechBus, expect_model
 from so101_hardware.control_table import Area, register
-from so101_hardware.errors import BusCollisionError, BusError, MissingMotorsError
+from so101_hardware.errors import BusCollisionError, BusError, MissingMotorsError, PortError
 
 log = logging.getLogger("so101_hardware.arm")
 
@@ -202,6 +202,11 @@ class SO101Arm:
             try:
                 self.bus.write(motor_id, "Torque_Enable", 0)
                 self.bus.write(motor_id, "Lock", 0)
+            except PortError as exc:  # the adapter is gone: no other motor can be reached either
+                if not best_effort:
+                    raise
+                log.warning("could not release torque, the servos hold until powered off: %s", exc)
+                return
             except BusError as exc:
                 if not best_effort:
                     raise

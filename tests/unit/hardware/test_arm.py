@@ -140,6 +140,17 @@ def test_disconnect_releases_the_other_motors_when_one_is_dead(make_emulator):
     assert [emu.servo(i).read_register("Torque_Enable") for i in (1, 3, 4, 5, 6)] == [0] * 5
 
 
+def test_disconnect_with_the_adapter_gone_says_so_once(make_emulator, caplog):
+    emu = make_emulator()
+    arm = arm_on(emu)
+    arm.connect()
+    arm.enable_torque()
+    emu.unplug_bus()
+    arm.disconnect()
+    warnings = [r.getMessage() for r in caplog.records if "could not release torque" in r.getMessage()]
+    assert len(warnings) == 1 and "the servos hold until powered off" in warnings[0]
+
+
 def test_goal_writes_validate_their_input(make_emulator):
     emu = make_emulator()
     arm = arm_on(emu)
