@@ -58,7 +58,7 @@ def test_a_motor_on_a_stray_id_is_named(make_emulator):
 
 def test_check_torque_tells_a_reboot_from_torque_switched_off(make_emulator):
     emulator = make_emulator()
-    arm = arm_on(emulator)
+    arm = SO101Arm(FeetechBus(BusConfig(emulator.port)), ArmRole.FOLLOWER)  # the driver's default patience: ~50 transactions
     arm.connect()
     arm.configure()
     arm.enable_torque()
@@ -142,7 +142,7 @@ def test_disconnect_releases_the_other_motors_when_one_is_dead(make_emulator):
 
 def test_disconnect_with_the_adapter_gone_says_so_once(make_emulator, caplog):
     emu = make_emulator()
-    arm = arm_on(emu)
+    arm = SO101Arm(FeetechBus(BusConfig(emu.port)), ArmRole.FOLLOWER)
     arm.connect()
     arm.enable_torque()
     emu.unplug_bus()
