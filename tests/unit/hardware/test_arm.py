@@ -58,7 +58,7 @@ def test_a_motor_on_a_stray_id_is_named(make_emulator):
 
 def test_check_torque_tells_a_reboot_from_torque_switched_off(make_emulator):
     emulator = make_emulator()
-    arm = SO101Arm(FeetechBus(BusConfig(emulator.port)), ArmRole.FOLLOWER)  # the driver's default patience: ~50 transactions
+    arm = SO101Arm(FeetechBus(BusConfig(emulator.port)), ArmRole.FOLLOWER)  # default reply window
     arm.connect()
     arm.configure()
     arm.enable_torque()
