@@ -65,10 +65,18 @@ class FollowerNode(ArmNode):
             return
         now = time.monotonic()
         if self.controller.submit(positions, now):
-            self.controller.act_now(now)
+            try:
+                self.controller.act_now(now)
+            except BusError as exc:  # the port failed under this write: the next tick finds out and latches
+                self.get_logger().warning(f"command not written: {exc}", throttle_duration_sec=1.0)
 
     def on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
-        self.controller.estop(request.data)
+        try:
+            self.controller.estop(request.data)
+        except BusError as exc:  # clearing re-enables torque the e-stop released: that can fail
+            response.success, response.message = False, f"e-stop cleared, torque not re-enabled: {exc}"
+            self.get_logger().error(response.message)
+            return response
         fault = self.controller.fault
         response.success = True
         if request.data:

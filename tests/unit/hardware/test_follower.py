@@ -222,3 +222,14 @@ def test_without_the_guard_the_stall_trips_the_servo_protection(make_emulator, t
         time.sleep(0.01)
     assert "motor 6 (gripper) reports overload" in controller.fault
     controller.shutdown()
+
+
+def test_clearing_an_estop_that_released_torque_refuses_while_a_servo_reports_an_error(make_emulator, tmp_path):
+    controller, emu = make_follower(make_emulator, tmp_path, estop_releases_torque=True)
+    controller.start()
+    controller.estop(True)
+    emu.set_error_bits(5, ServoErrorBits.OVERHEAT)
+    with pytest.raises(ServoFaultError, match=r"motor 5 \(wrist_roll\) reports overheat"):
+        controller.estop(False)
+    assert torque(emu) == [0] * 6
+    controller.shutdown()
