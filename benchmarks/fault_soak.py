@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import json
 import os
 import random
@@ -561,9 +562,13 @@ def run(seconds: float, domain_id: int, seed: int, fault_period_s: float) -> dic
         hdf5 = tmp / "demos.hdf5"
         port = free_port()
         server = PolicyServerProcess(write_replay_dataset(tmp / "replay.hdf5", seconds + 300.0), port)
-        server.start()
-        teleop = Rig(teleop_rig_graph(tmp / "teleop", hdf5, seed), domain_id)
-        deploy = Rig(deploy_rig_graph(tmp / "deploy", port, seed + 1), domain_id + 1)
+        with contextlib.ExitStack() as started_up:  # a set-up that fails half-way stops what it started
+            server.start()
+            started_up.callback(server.stop)
+            teleop = Rig(teleop_rig_graph(tmp / "teleop", hdf5, seed), domain_id)
+            started_up.callback(teleop.close)
+            deploy = Rig(deploy_rig_graph(tmp / "deploy", port, seed + 1), domain_id + 1)
+            started_up.pop_all()  # from here on the finally below stops them, in its own order
         watches = [GoalWatch.of("teleop", teleop), GoalWatch.of("deploy", deploy)]
         stop_watching = threading.Event()
 
@@ -583,7 +588,8 @@ def run(seconds: float, domain_id: int, seed: int, fault_period_s: float) -> dic
             wait_for(lambda: teleop.runner.node("teleop").mapper.state is TeleopState.MIRRORING, 30.0)
             soak.driven(deploy, time.monotonic())
             baseline_s = min(10.0, max(3.0, 0.1 * seconds))
-            baseline = {name: rate(goal_count(rig), baseline_s / 2) for name, rig in (("teleop", teleop), ("deploy", deploy))}
+            rigs = (("teleop", teleop), ("deploy", deploy))
+            baseline = {name: rate(goal_count(rig), baseline_s / 2) for name, rig in rigs}
             next_fault = time.monotonic()
             deck: list[str] = []
             soak_rates = {"teleop": [], "deploy": []}
@@ -595,7 +601,7 @@ def run(seconds: float, domain_id: int, seed: int, fault_period_s: float) -> dic
                     soak.inject(deck.pop())
                     next_fault = time.monotonic() + rng.uniform(0.5, 1.5) * fault_period_s
                     continue
-                for name, rig in (("teleop", teleop), ("deploy", deploy)):
+                for name, rig in rigs:
                     soak_rates[name].append(rate(goal_count(rig), 0.25))
             if recording.recording_since is None:  # end mid-episode: the shutdown must keep it
                 recording.next_start = 0.0
