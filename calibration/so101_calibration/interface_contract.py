@@ -62,7 +62,7 @@ COMMAND_QOS = QosSpec("reliable", 1)
 SENSOR_QOS = QosSpec("best_effort", 5)
 """Camera images and infos (rclpy's qos_profile_sensor_data: best effort, keep last 5)."""
 LATCHED_QOS = QosSpec("reliable", 1, "transient_local")
-"""The instruction: a late subscriber still gets the last one."""
+"""The instruction, the follower's fault: a late subscriber still gets the last one."""
 DIAGNOSTICS_QOS = QosSpec("reliable", 10)
 WATCH_QOS = QosSpec("best_effort", 10)
 """Viewers (rerun): best effort matches reliable and best-effort publishers alike."""
@@ -97,6 +97,8 @@ FOLLOWER_JOINT_STATES = Topic("follower/joint_states", JOINT_STATE, STATE_QOS)
 """Radians, rad/s and load (% of max torque); stamp = the bus read's time."""
 FOLLOWER_JOINT_COMMANDS = Topic("follower/joint_commands", JOINT_STATE, COMMAND_QOS)
 """Position targets in radians, by joint name: the only way to move the follower (its safety filter)."""
+FOLLOWER_FAULT = Topic("follower/fault", STRING, LATCHED_QOS)
+"""Why the follower is latched off (a brown-out, a servo error, a lost port), or "" while it is not."""
 CAMERA_IMAGE = Topic("cameras/{name}/image_raw", IMAGE, SENSOR_QOS)
 """rgb8; stamp = capture time."""
 CAMERA_INFO = Topic("cameras/{name}/camera_info", CAMERA_INFO_TYPE, SENSOR_QOS)
@@ -123,6 +125,8 @@ STATE_PUBLISHER_JOINT_STATES = Topic("joint_states", JOINT_STATE, STATE_QOS)
 
 FOLLOWER_ESTOP = Service("follower/estop", SET_BOOL)
 """true latches the e-stop (hold, or torque off), false clears it."""
+FOLLOWER_REENABLE = Service("follower/reenable", TRIGGER)
+"""After a fault: check the servos, enable torque holding the present pose (only ever the operator's call)."""
 TELEOP_ENGAGE = Service("teleop/engage", SET_BOOL)
 """true ramps the follower to the leader, then mirrors; false: the follower holds."""
 POLICY_RUN = Service("policy/run", SET_BOOL)
@@ -133,7 +137,7 @@ RECORDER_STOP = Service("recorder/stop", SET_BOOL)
 RECORDER_DISCARD = Service("recorder/discard", TRIGGER)
 
 TOPICS: tuple[Topic, ...] = (
-    LEADER_JOINT_STATES, FOLLOWER_JOINT_STATES, FOLLOWER_JOINT_COMMANDS, CAMERA_IMAGE, CAMERA_INFO,
+    LEADER_JOINT_STATES, FOLLOWER_JOINT_STATES, FOLLOWER_JOINT_COMMANDS, FOLLOWER_FAULT, CAMERA_IMAGE, CAMERA_INFO,
     SIM_JOINT_COMMAND, SIM_JOINT_STATES, SIM_CAMERA_IMAGE, TWIN_TRACKING, TWIN_LAG, POLICY_INSTRUCTION,
     POLICY_CHUNK, DIAGNOSTICS,
 )
@@ -141,7 +145,7 @@ TOPICS: tuple[Topic, ...] = (
 (rviz:=true), names ROS gives them: listed for the graph that remaps them, not here, so that the same
 words used for other things (a parameter, a diagnostics key) are not taken for topic names."""
 SERVICES: tuple[Service, ...] = (
-    FOLLOWER_ESTOP, TELEOP_ENGAGE, POLICY_RUN, RECORDER_START, RECORDER_STOP, RECORDER_DISCARD,
+    FOLLOWER_ESTOP, FOLLOWER_REENABLE, TELEOP_ENGAGE, POLICY_RUN, RECORDER_START, RECORDER_STOP, RECORDER_DISCARD,
 )
 
 

@@ -7,6 +7,10 @@ under LeRobot.
 
 Torque rule (docs/architecture.md §6): torque is never enabled before a valid position read, and the goal is
 set to that present position first, so enabling torque never moves the arm.
+
+Power loss. A servo that browns out reboots with its RAM at power-up values (docs/reference/feetech-sts.md §7):
+Torque_Enable 0 and Acceleration 0, where configure() had written 254. check_torque() reads both
+back, so a rebooted motor is told apart from one whose torque was switched off by other means.
 """
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ import numpy as np
 
 from so101_calibration import SO101_JOINTS, ArmRole, Joint
 from so101_hardware.bus import FeetechBus, expect_model
-from so101_hardware.errors import BusError, MissingMotorsError
+from so101_hardware.control_table import Area, register
+from so101_hardware.errors import BusCollisionError, BusError, MissingMotorsError, PortError
 
 log = logging.getLogger("so101_hardware.arm")
 
@@ -37,6 +42,20 @@ FOLLOWER_GAINS: dict[str, int] = {"P_Coefficient": 16, "I_Coefficient": 0, "D_Co
 FOLLOWER_GRIPPER_PROTECTION: dict[str, int] = {"Max_Torque_Limit": 500, "Protection_Current": 250, "Overload_Torque": 25}
 
 STATE_REGISTERS = ("Present_Position", "Present_Velocity", "Present_Load")
+TORQUE_REGISTERS = ("Torque_Enable", "Acceleration")  # adjacent RAM (40, 41): one SYNC_READ
+RAM_SETTINGS = {name: value for name, value in COMMON_MOTOR_SETTINGS.items() if register(name).area is Area.RAM}
+"""configure()'s settings that live in RAM: a power cycle loses them (Acceleration)."""
+
+
+@dataclass(frozen=True)
+class TorqueCheck:
+    """What check_torque() read back: motors that lost their torque, and why (ids in joint order)."""
+
+    rebooted: tuple[int, ...] = ()  # RAM at power-up values: the servo lost power (a brown-out)
+    torque_lost: tuple[int, ...] = ()  # torque off although expected on, RAM otherwise intact
+
+    def __bool__(self) -> bool:
+        return bool(self.rebooted or self.torque_lost)
 
 
 @dataclass(frozen=True)
@@ -60,11 +79,19 @@ class SO101Arm:
         self.ids = [j.motor_id for j in self.joints]
         self.names = [j.name for j in self.joints]
         self.bus.motor_names.update({j.motor_id: j.name for j in self.joints})
-        self._torque_enabled = False
+        self._torque_on: set[int] = set()  # motors we enabled and have not seen lose torque
 
     @property
     def torque_enabled(self) -> bool:
-        return self._torque_enabled
+        """Every motor holds torque (as far as the last enable, release or check_torque() knows)."""
+        return self._torque_on == set(self.ids)
+
+    def name_of(self, motor_id: int) -> str:
+        return self.bus.motor_names.get(motor_id, str(motor_id))
+
+    def describe(self, motor_ids: Sequence[int]) -> str:
+        """'motor 3 (elbow_flex), motor 4 (wrist_flex)'."""
+        return ", ".join(f"motor {mid} ({self.name_of(mid)})" for mid in motor_ids)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -83,11 +110,37 @@ class SO101Arm:
             except BusError:
                 missing[joint.motor_id] = joint.name
         if missing:
+            diagnosis = self._diagnose_missing(missing)
             self.bus.close()
-            raise MissingMotorsError(self.bus.config.port, missing, found)
+            raise MissingMotorsError(self.bus.config.port, missing, found, self.bus.config.baudrate, diagnosis)
         for motor_id, model in found.items():
             expect_model(self.bus, motor_id, model)
         return found
+
+    def _diagnose_missing(self, missing: Mapping[int, str]) -> str:
+        """Why motors may be silent, from one broadcast ping: two servos on one id, or a motor on another id.
+
+        The line is left quiet for a reply window first: a late answer to one of the pings would
+        otherwise arrive during the broadcast and look like a second servo on that id.
+        """
+        time.sleep(self.bus.config.timeout_s)
+        try:
+            answering = self.bus.broadcast_ping()
+        except BusCollisionError:
+            return (
+                "Replies to a broadcast ping collided: two servos share an id (often a replaced motor still on "
+                "its factory id, or one set to another joint's id). Connect one motor at a time and run "
+                "`so101-setup-motors`."
+            )
+        except BusError:
+            return ""
+        strangers = sorted(set(answering) - set(self.ids))
+        if strangers:
+            return (
+                f"Motor(s) answer at unexpected id(s) {', '.join(map(str, strangers))}: give each motor its joint's id "
+                "with `so101-setup-motors`."
+            )
+        return ""
 
     def configure(self) -> int:
         """Write LeRobot's motor settings for this role. Leaves torque off. Returns the writes made.
@@ -139,20 +192,53 @@ class SO101Arm:
         for motor_id in self.ids:
             self.bus.write(motor_id, "Torque_Enable", 1)
             self.bus.write(motor_id, "Lock", 1)
-        self._torque_enabled = True
+            self._torque_on.add(motor_id)
         return present
 
     def disable_torque(self, best_effort: bool = False) -> None:
         """Torque off and EEPROM unlocked on every motor (LeRobot's disable_torque)."""
-        self._torque_enabled = False
+        self._torque_on.clear()
         for motor_id in self.ids:
             try:
                 self.bus.write(motor_id, "Torque_Enable", 0)
                 self.bus.write(motor_id, "Lock", 0)
+            except PortError as exc:  # the adapter is gone: no other motor can be reached either
+                if not best_effort:
+                    raise
+                log.warning("could not release torque, the servos hold until powered off: %s", exc)
+                return
             except BusError as exc:
                 if not best_effort:
                     raise
                 log.warning("could not release torque: %s", exc)
+
+    def release_motor(self, motor_id: int) -> None:
+        """Torque off on one motor (best effort: the bus may be what failed); the others keep theirs."""
+        self._torque_on.discard(motor_id)
+        try:
+            self.bus.write(motor_id, "Torque_Enable", 0)
+        except BusError as exc:
+            log.warning("could not release torque of %s: %s", self.describe([motor_id]), exc)
+
+    def check_torque(self) -> TorqueCheck:
+        """Read back Torque_Enable and Acceleration of every motor (one SYNC_READ); see the module doc.
+
+        Motors found without torque are no longer counted as holding it: torque comes back only
+        through enable_torque(), which an operator asks for (never by itself).
+        """
+        raw = self.bus.sync_read_span(TORQUE_REGISTERS, self.ids)
+        configured = RAM_SETTINGS["Acceleration"]
+        rebooted = tuple(mid for mid in self.ids if raw[mid]["Acceleration"] != configured)
+        lost = tuple(mid for mid in self.ids if mid in self._torque_on and mid not in rebooted
+                     and raw[mid]["Torque_Enable"] != 1)
+        self._torque_on.difference_update(rebooted + lost)
+        return TorqueCheck(rebooted, lost)
+
+    def restore_ram_settings(self) -> None:
+        """Write back configure()'s RAM settings (a power cycle reset them); torque is left as it is."""
+        for motor_id in self.ids:
+            for name, value in RAM_SETTINGS.items():
+                self.bus.write(motor_id, name, value)
 
     # --- reading and commanding -------------------------------------------------------------
 

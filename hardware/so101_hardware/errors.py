@@ -67,36 +67,66 @@ class ChecksumError(MotorError):
         )
 
 
+ERROR_ADVICE = {
+    ServoErrorBits.OVERLOAD: "the joint is blocked or overloaded; free it, then disable and re-enable torque",
+    ServoErrorBits.OVERHEAT: "let the servo cool down",
+    ServoErrorBits.VOLTAGE: "check the power supply voltage (STS3215: 6-12.6 V)",
+    ServoErrorBits.ANGLE: "the magnetic encoder reports a fault",
+    ServoErrorBits.OVERCURRENT: "current protection tripped; check for a stall or short",
+}
+"""What to do about each error bit a servo reports."""
+
+
+def error_advice(bits: ServoErrorBits) -> str:
+    return "; ".join(text for bit, text in ERROR_ADVICE.items() if bit in bits)
+
+
 class ServoStatusError(MotorError):
     """The servo answered with error bits set (overload, overheat, voltage, angle, over-current)."""
 
-    _ADVICE = {
-        ServoErrorBits.OVERLOAD: "the joint is blocked or overloaded; free it, then disable and re-enable torque",
-        ServoErrorBits.OVERHEAT: "let the servo cool down",
-        ServoErrorBits.VOLTAGE: "check the power supply voltage (STS3215: 6-12.6 V)",
-        ServoErrorBits.ANGLE: "the magnetic encoder reports a fault",
-        ServoErrorBits.OVERCURRENT: "current protection tripped; check for a stall or short",
-    }
-
     def __init__(self, motor_id: int, register: str | None, bits: ServoErrorBits, motor_name: str | None = None):
         self.bits = bits
-        advice = "; ".join(text for bit, text in self._ADVICE.items() if bit in bits)
-        super().__init__(motor_id, register, f"servo reports {bits.describe()} error: {advice}", motor_name)
+        super().__init__(motor_id, register, f"servo reports {bits.describe()} error: {error_advice(bits)}", motor_name)
 
 
 class MissingMotorsError(BusError):
     """Expected motors did not answer a ping (e.g. on connect)."""
 
-    def __init__(self, port: str, missing: dict[int, str], found: dict[int, int]):
+    def __init__(self, port: str, missing: dict[int, str], found: dict[int, int], baudrate: int, diagnosis: str = ""):
         self.missing = missing
         self.found = found
         names = ", ".join(f"{mid} ({name})" for mid, name in missing.items())
         seen = ", ".join(str(mid) for mid in sorted(found)) or "none"
+        if found:
+            advice = (
+                "Check power and the daisy-chain cable to those motors; a motor with a factory id of 1 "
+                "needs `so101-setup-motors` first."
+            )
+        else:
+            advice = (
+                f"No motor answered at {baudrate} baud: is the arm's power supply on, and is this the arm's port? "
+                f"A bus at another baud rate stays silent too: `so101-scan --port {port} --baud all` tries every rate."
+            )
         super().__init__(
             f"{port}: motor(s) {names} did not answer (ids that answered: {seen}). "
-            "Check power and the daisy-chain cable to those motors; a motor with a factory id of 1 "
-            "needs `so101-setup-motors` first."
+            + " ".join(filter(None, (diagnosis, advice)))
         )
+
+
+class ServoFaultError(BusError):
+    """Servos report error bits, so torque is not enabled (docs/architecture.md §6)."""
+
+    def __init__(self, port: str, errors: dict[int, ServoErrorBits], names: dict[int, str], action: str):
+        self.errors = dict(errors)
+        super().__init__(f"{port}: {describe_servo_errors(errors, names)}: {action}")
+
+
+def describe_servo_errors(errors: dict[int, ServoErrorBits], names: dict[int, str]) -> str:
+    """'motor 4 (wrist_flex) reports overload (the joint is blocked ...)', one clause per motor."""
+    return "; ".join(
+        f"{_where(mid, None, names.get(mid))} reports {bits.describe()} ({error_advice(bits)})"
+        for mid, bits in sorted(errors.items())
+    )
 
 
 class WrongModelError(BusError):

@@ -15,6 +15,13 @@ follower node, the demo and the tests run the very same code. Per command, in do
      control tick, still gets the allowance of the time since the previous command).
 
 Every rejection and clamp is counted per kind so /diagnostics can report it.
+
+GraspGuard protects the gripper, whose servo burns out when it squeezes an object at stall for
+long (a common SO-101 failure): a load above a threshold for a time while the gripper stands
+still backs its goal off to where it is, and commands pushing further in that direction are held
+there, until one opens it by more than a margin (the operator lets go). The guard only rewrites
+the command the filter then applies, so backing off is paced by the same step and velocity
+limits as any other motion.
 """
 from __future__ import annotations
 
@@ -91,6 +98,7 @@ class SafetyFilter:
     def last_target(self) -> np.ndarray | None:
         return None if self._last_target is None else self._last_target.copy()
 
+
     def hold(self, reason: str) -> FilterResult:
         """Keep the last safe target (e.g. stale or missing commands), counted under `reason`."""
         result = self._holding(reason)
@@ -155,3 +163,60 @@ class SafetyFilter:
         self.counters["accepted"] += 1
         self._last_target = target
         return FilterResult(target.copy(), accepted=True, reason=",".join(reasons))
+
+
+GRASP_STALL_SPEED = 0.1
+"""Below this joint speed (units/s, rad/s in the follower) the gripper counts as standing still."""
+
+
+@dataclass
+class GraspGuard:
+    """Backs the gripper off a stall (see the module doc). Pure: the follower feeds it every read.
+
+    joint: the gripper's index; load_limit: |load| (%) above which the timer runs; hold_s: how long
+    before the guard trips (0 disables the guard); release: how far a command must open past
+    where the gripper is to re-arm the guard.
+    """
+
+    joint: int
+    load_limit: float
+    hold_s: float
+    release: float
+    counters: Counter = field(default_factory=Counter)
+    _over_since: float | None = None
+    _direction: float = 0.0  # the direction the gripper was pushing when the guard tripped; 0: not tripped
+
+    @property
+    def tripped(self) -> bool:
+        return self._direction != 0.0
+
+    def rearm(self) -> None:
+        """Forget a trip (e.g. after the follower was re-enabled holding its present pose)."""
+        self._direction, self._over_since = 0.0, None
+
+    def update(self, now: float, load: float, speed: float, present: float, target: float) -> bool:
+        """One read of the gripper; True when the guard trips now (the caller then settles the target)."""
+        if self.hold_s <= 0 or self.tripped:
+            return False
+        if abs(load) <= self.load_limit or abs(speed) > GRASP_STALL_SPEED or target == present:
+            self._over_since = None
+            return False
+        if self._over_since is None:
+            self._over_since = now
+        if now - self._over_since < self.hold_s:
+            return False
+        self._direction = float(np.sign(target - present))
+        self._over_since = None
+        self.counters["gripper_backed_off"] += 1
+        return True
+
+    def guard(self, command: np.ndarray, present: np.ndarray) -> np.ndarray:
+        """The command, its gripper held at `present` unless it opens by more than `release`."""
+        if not self.tripped:
+            return command
+        if (command[self.joint] - present[self.joint]) * self._direction < -self.release:
+            self._direction = 0.0  # the command lets go: the guard re-arms
+            return command
+        guarded = np.array(command, dtype=float)
+        guarded[self.joint] = present[self.joint]
+        return guarded

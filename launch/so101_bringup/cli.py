@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from so101_bringup.domains import check_domain_environment, domain_id_argument
 from so101_bringup.run_cli import add_run_parser
 from so101_bringup.status import add_status_parser
 from so101_hardware.errors import BusError
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--allow-motion", action="store_true",
                       help="real arms: the follower will move (mirroring, then replaying); required with real ports")
     demo.add_argument("--rerun", action="store_true", help="also serve the live rerun web viewer on localhost")
-    demo.add_argument("--domain-id", type=int, default=None,
+    demo.add_argument("--domain-id", type=domain_id_argument, default=None,
                       help="ROS domain (default: 101 emulated, so no real follower hears it; $ROS_DOMAIN_ID with real arms)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the emulated servos' sensor noise")
     demo.set_defaults(func=_demo)
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        check_domain_environment()
         return args.func(args)
     except (BusError, ValueError) as exc:
         print(f"so101 {args.command}: {exc}", file=sys.stderr)

@@ -97,7 +97,8 @@ class EmulatorSpec:
     calibration:       the LeRobot calibration file whose offsets and limits the emulated EEPROM
                        holds (the same file the arm node loads, so its EEPROM check passes).
     initial_positions: encoder ticks per motor id at power-up (None: a seeded rest pose).
-    faults:            injected bus faults (tests, soak runs); none by default.
+    faults:            injected faults (tests, soak runs): reply drops and corruption, error bits,
+                       brown-outs (power_cycle_at_s), stalled joints; none by default.
     """
 
     role: Role
@@ -137,6 +138,10 @@ class EmulatorSpec:
             arguments += ["--latency-spike-ms", repr(faults.latency_spike_s * 1000.0)]
         for motor_id, bits in faults.error_bits.items():
             arguments += ["--error-bits", f"{motor_id}:{bits:#x}"]
+        for seconds in faults.power_cycle_at_s:
+            arguments += ["--power-cycle-at", repr(seconds)]
+        for motor_id, ticks in faults.stalls.items():
+            arguments += ["--stall", f"{motor_id}:{ticks}"]
         return arguments
 
 

@@ -7,6 +7,8 @@ builds and checks the graph, and returns one launch_ros Node per NodeSpec and pe
 (robot_state_publisher, rviz2: refused up front with what to install when missing) and one
 `so101-bus-emulator` process per EmulatorSpec. A node whose port is an emulated bus starts once
 that emulator has printed its ready line, so it never opens a link that does not exist yet.
+Every process is watched (process_exits): one that exits while the launch runs stops the whole
+launch, and `ros2 launch` exits non-zero, as `so101 run` does.
 """
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from collections.abc import Sequence
 
 from launch.action import Action
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction, RegisterEventHandler
-from launch.event_handlers import OnProcessIO
-from launch.events.process import ProcessIO
+from launch.event_handlers import OnProcessExit, OnProcessIO
+from launch.events.process import ProcessExited, ProcessIO
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.substitutions import ExecutableInPackage
@@ -26,9 +28,14 @@ from so101_bringup.catalog import HARDWARE
 from so101_bringup.graph_checks import check_graph
 from so101_bringup.graph_spec import EmulatorSpec, NodeSpec, ToolSpec
 from so101_bringup.launch_graphs import GRAPHS, build_graph
+from so101_bringup.process_exits import (
+    EMULATOR_EXECUTABLE,
+    WatchedProcess,
+    emulator_process_name,
+    watched_emulator,
+    watched_node,
+)
 from so101_bringup.tools import require_tools
-
-EMULATOR_EXECUTABLE = "so101-bus-emulator"
 
 
 def launch_description(graph_name: str) -> LaunchDescription:
@@ -52,11 +59,14 @@ def graph_actions(context: LaunchContext, graph_name: str) -> list[Action]:
     waiting: dict[str, list[Action]] = {str(emulator.link): [] for emulator in graph.emulators}
     for node in graph.nodes:
         emulator = graph.emulator_for(node)
-        (actions if emulator is None else waiting[str(emulator.link)]).append(node_action(node))
+        action = node_action(node)
+        started = actions if emulator is None else waiting[str(emulator.link)]
+        started += [action, _stop_on_exit(action, watched_node(node))]
     for emulator in graph.emulators:
         process = emulator_process(emulator)
         on_ready = _OnFirstOutput(waiting[str(emulator.link)])
-        actions += [process, RegisterEventHandler(OnProcessIO(target_action=process, on_stdout=on_ready))]
+        actions += [process, RegisterEventHandler(OnProcessIO(target_action=process, on_stdout=on_ready)),
+                    _stop_on_exit(process, watched_emulator(emulator))]
     return actions
 
 
@@ -92,9 +102,21 @@ def emulator_process(emulator: EmulatorSpec) -> ExecuteProcess:
     """`so101-bus-emulator` serving one arm's bus; it prints one line on stdout once the link exists."""
     return ExecuteProcess(
         cmd=[ExecutableInPackage(EMULATOR_EXECUTABLE, HARDWARE), *emulator.cli_arguments()],
-        name=f"{emulator.role}_bus_emulator",
+        name=emulator_process_name(emulator),
         output="screen",
     )
+
+
+class LaunchStopped(RuntimeError):
+    """Raised from an exit handler: launch then shuts everything down and returns 1 (process_exits)."""
+
+
+def _stop_on_exit(action: Action, watched: WatchedProcess) -> RegisterEventHandler:
+    def on_exit(event: ProcessExited, context: LaunchContext) -> None:
+        if not context.is_shutdown:  # an exit during a shutdown (Ctrl-C) is the expected one
+            raise LaunchStopped(watched.exit_reason(event.returncode))
+
+    return RegisterEventHandler(OnProcessExit(target_action=action, on_exit=on_exit))
 
 
 class _OnFirstOutput:

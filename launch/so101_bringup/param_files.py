@@ -8,7 +8,9 @@ rcl's, or a file would mean one thing under `ros2 launch` and another in the run
   any number of them (`/**` is every node, `/**/follower` a follower in any namespace);
 - keys may nest (`arm1: {follower: {ros__parameters: ...}}` is `/arm1/follower`), and so may
   parameters (`limits: {max: 1.0}` is the parameter `limits.max`);
-- every section matching a node applies, in file order, later values winning.
+- every section matching a node applies, in file order, later values winning;
+- values are typed as rcl types them: a plain scalar that reads as a number with an exponent
+  (1e3, 1.0e3, -2.5E-1) is a double, where PyYAML's YAML 1.1 rules would make it a string.
 """
 from __future__ import annotations
 
@@ -24,6 +26,22 @@ import yaml
 from so101_bringup.graph_spec import NodeSpec, ParameterValue, frozen_parameters
 
 PARAMETERS_KEY = "ros__parameters"
+
+
+class _RclLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, plus the floats rcl reads with strtod that YAML 1.1 does not (1e3, 1.0e3)."""
+
+
+_RclLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def load_yaml(text: str) -> Any:
+    """YAML text → values, typed as rcl types parameter values (yaml.YAMLError if malformed)."""
+    return yaml.load(text, Loader=_RclLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 class ParamFileError(ValueError):
@@ -68,7 +86,7 @@ def read_param_file(path: Path) -> ParamFile:
     except OSError as exc:
         raise ParamFileError(f"parameter file {path}: cannot be read: {exc.strerror or exc}") from None
     try:
-        content = yaml.safe_load(text)
+        content = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ParamFileError(f"parameter file {path}: not valid YAML: {exc}") from None
     if not isinstance(content, dict) or not content:

@@ -19,11 +19,11 @@ import yaml
 
 from so101_bringup.arguments import ArgumentSpec, argument_specs
 from so101_bringup.catalog import node_type
+from so101_bringup.domains import domain_id_argument
 from so101_bringup.graph_spec import Graph, ParameterValue
 from so101_bringup.launch_graphs import GRAPHS
+from so101_bringup.param_files import load_yaml
 from so101_calibration import CalibrationError
-
-MAX_DOMAIN_ID = 232  # the largest id DDS maps to UDP ports on Linux
 
 
 def add_run_parser(subparsers: Any) -> None:
@@ -42,7 +42,7 @@ def add_run_parser(subparsers: Any) -> None:
             metavar="NODE.PARAM=VALUE",
             help="set a node parameter, e.g. --set teleop.engage_on_start=true (repeatable; wins over params files)",
         )
-        sub.add_argument("--domain-id", type=_domain_id, help="ROS domain id (default: $ROS_DOMAIN_ID, else 0)")
+        sub.add_argument("--domain-id", type=domain_id_argument, help="ROS domain id (default: $ROS_DOMAIN_ID, else 0)")
         sub.set_defaults(func=run_graph)
 
 
@@ -54,12 +54,6 @@ def _add_option(parser: argparse.ArgumentParser, spec: ArgumentSpec) -> None:
         parser.add_argument(option, dest=spec.name, action=argparse.BooleanOptionalAction, default=None, help=text)
     else:
         parser.add_argument(option, dest=spec.name, type=_argparse_type(spec.convert), default=None, help=text)
-
-
-def _domain_id(text: str) -> int:
-    if not text.isdigit() or int(text) > MAX_DOMAIN_ID:
-        raise argparse.ArgumentTypeError(f"a ROS domain id is 0..{MAX_DOMAIN_ID}, got {text!r}")
-    return int(text)
 
 
 def _argparse_type(convert: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -83,9 +77,10 @@ def build_run_graph(args: argparse.Namespace) -> Graph:
 def parse_override(graph: Graph, text: str) -> tuple[str, str, ParameterValue]:
     """NODE.PARAM=VALUE → (node, parameter, value typed as the node declares it); ValueError if malformed.
 
-    VALUE is read as YAML (as `ros2 param set` does), except for string parameters, which take
-    the text as it is (so a camera device "0" stays a string), and ints given to float
-    parameters become floats (typing `--set follower.rate_hz=50` should just work).
+    VALUE is read as YAML with rcl's typing (param_files.load_yaml: 1e3 and 1.0e3 are floats, as
+    in a params file), except for string parameters, which take the text as it is (so a camera
+    device "0" stays a string), and ints given to float parameters become floats (typing
+    `--set follower.rate_hz=50` should just work).
     """
     target, equals, raw = text.partition("=")
     node_name, dot, parameter = target.partition(".")
@@ -99,7 +94,7 @@ def parse_override(graph: Graph, text: str) -> tuple[str, str, ParameterValue]:
     if hint is str:
         return node.name, parameter, raw
     try:
-        value = yaml.safe_load(raw)
+        value = load_yaml(raw)
     except yaml.YAMLError:
         value = raw
     return node.name, parameter, _widen_ints(value, hint)

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from so101_bringup.domains import domain_id_argument
 from so101_calibration.interface_contract import DIAGNOSTICS
 
 LEVELS = {0: ("OK", "green"), 1: ("WARN", "yellow"), 2: ("ERROR", "bold red"), 3: ("STALE", "dim")}
@@ -147,6 +148,7 @@ def watch(duration_s: float | None, domain_id: int | None, console: Console | No
 
 def add_status_parser(sub: argparse._SubParsersAction) -> None:
     status = sub.add_parser("status", help="live table of every node's /diagnostics (Ctrl-C to quit)")
-    status.add_argument("--domain-id", type=int, default=None, help="ROS domain (default: $ROS_DOMAIN_ID, else 0)")
+    status.add_argument("--domain-id", type=domain_id_argument, default=None,
+                        help="ROS domain (default: $ROS_DOMAIN_ID, else 0)")
     status.add_argument("--duration", type=float, default=None, help="quit after this many seconds")
     status.set_defaults(func=lambda args: watch(args.duration, args.domain_id))

@@ -15,7 +15,6 @@ import pytest
 from so101_calibration import RADIANS_PER_TICK
 from so101_calibration.interface_contract import DIAGNOSTICS
 from so101_hardware.ros.endpoints import subscription
-from so101_hardware.sts_protocol import ServoErrorBits
 from so101_hardware.teleop import TeleopState
 from tests_support.rig import TeleopRig, goals_by_motor
 
@@ -150,7 +149,7 @@ def test_estop_latches_and_clears(ros, tmp_path, rig_ports):
 
 @pytest.mark.moves_follower
 def test_bus_faults_are_survived_reported_and_never_exceed_limits(ros, tmp_path, rig_ports):
-    faults = dict(drop_reply_rate=0.05, corrupt_checksum_rate=0.03, error_bits={4: int(ServoErrorBits.OVERLOAD)})
+    faults = dict(drop_reply_rate=0.05, corrupt_checksum_rate=0.03)
     from so101_hardware.emulator import FaultConfig
 
     with TeleopRig(ros, tmp_path, rig_ports, follower_emulator={"faults": FaultConfig(**faults)}) as rig:
@@ -176,6 +175,6 @@ def test_bus_faults_are_survived_reported_and_never_exceed_limits(ros, tmp_path,
         assert rig.wait_for(lambda: rig.probe.count("follower") > before + 100, 10), "still publishing"
     values = {kv.key: kv.value for kv in statuses[-1].values}
     assert int(values["timeouts"]) + int(values["checksum_errors"]) > 0
-    assert int(values["servo_error_overload"]) > 0 and "overload" in values["servo_error_motor_4"]
     assert int(values["safety_clamped_limit"]) >= 1
+    assert values["fault"] == "", "dropped and corrupted replies are retried and survived, not a fault"
     assert assert_goals_within_limits(rig) > 100

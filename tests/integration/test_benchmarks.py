@@ -16,6 +16,7 @@ SHORT_RUNS = {
     "twin_lag": ["--seconds", "2", "--frames", "2", "--domain-id", "{domain}"],
     "record_throughput": ["--seconds", "2", "--capacity-steps", "20", "--domain-id", "{domain}"],
     "image_messages": ["--rounds", "3"],
+    "fault_soak": ["--seconds", "30", "--fault-period-s", "2", "--domain-id", "{domain}"],  # and {domain} + 1
 }
 
 

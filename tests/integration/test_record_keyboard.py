@@ -93,7 +93,11 @@ def test_keys_record_a_success_and_a_failure_with_a_live_status_line(ros, tmp_pa
         operator.expect(r"episode 2 \(failure\): \d+ steps, .* → data/demo_1")
         operator.expect_exact("idle  (1 saved, 1 failed)  [B record]")
 
-        operator.sendintr()  # Ctrl-C still works in cbreak mode; the node closes its writers
+        operator.send("b")
+        operator.expect(r"● REC episode 3  00:\d\d\.\d  [3-9] frames")
+        operator.sendintr()  # Ctrl-C mid-episode (it works in cbreak mode): the episode is kept, and said so
+        operator.expect(r"recording interrupted by shutdown: episode 3 \(failure\): \d+ steps.* → data/demo_2; "
+                        r"saved as a failed episode \(success=false\)")
         operator.expect(pexpect.EOF)
         operator.close()
         assert operator.exitstatus == 0
@@ -103,7 +107,7 @@ def test_keys_record_a_success_and_a_failure_with_a_live_status_line(ros, tmp_pa
             operator.terminate(force=True)
 
     demos = read_hdf5_demos(hdf5_path).demos
-    assert [demo.success for demo in demos] == [True, False]
+    assert [demo.success for demo in demos] == [True, False, False]
     assert demos[0].num_samples == first_steps and demos[0].images["wrist"].shape == (first_steps, 48, 64, 3)
     info = json.loads((lerobot_root / "meta" / "info.json").read_text())
     assert (info["total_episodes"], info["total_frames"]) == (1, first_steps)

@@ -17,7 +17,7 @@ import numpy as np
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
-from std_srvs.srv import SetBool
+from std_srvs.srv import SetBool, Trigger
 
 from so101_bringup.arguments import TeleopArgs
 from so101_bringup.graph_spec import Graph
@@ -25,9 +25,12 @@ from so101_bringup.launch_graphs import teleop_graph
 from so101_bringup.runner import GraphRunner
 from so101_calibration import JOINT_NAMES, ArmCalibration, MotorCalibration, radians_to_ticks, write_calibration_file
 from so101_calibration.interface_contract import (
+    DIAGNOSTICS,
     FOLLOWER_ESTOP,
+    FOLLOWER_FAULT,
     FOLLOWER_JOINT_COMMANDS,
     FOLLOWER_JOINT_STATES,
+    FOLLOWER_REENABLE,
     LEADER_JOINT_STATES,
     TELEOP_ENGAGE,
 )
@@ -80,6 +83,26 @@ class Probe(Node):
         self.commands = publisher(self, FOLLOWER_JOINT_COMMANDS)
         self.engage_client = client(self, TELEOP_ENGAGE)
         self.estop_client = client(self, FOLLOWER_ESTOP)
+        self.reenable_client = client(self, FOLLOWER_REENABLE)
+        self.faults: list[str] = []  # follower/fault messages, in order
+        self.statuses: dict[str, list] = {}  # /diagnostics statuses by node name, in order
+        subscription(self, FOLLOWER_FAULT, lambda m: self._note(self.faults, m.data))
+        subscription(self, DIAGNOSTICS, self._on_diagnostics)
+
+    def _note(self, into: list, item) -> None:
+        with self.lock:
+            into.append(item)
+
+    def _on_diagnostics(self, msg) -> None:
+        with self.lock:
+            for status in msg.status:
+                self.statuses.setdefault(status.name.rsplit("/", 1)[-1], []).append(status)
+
+    def latest_status(self, node: str):
+        """The newest /diagnostics status of `node` (its plain name), or None."""
+        with self.lock:
+            statuses = self.statuses.get(node)
+            return statuses[-1] if statuses else None
 
     def _keep(self, which: str, msg: JointState) -> None:
         with self.lock:
@@ -97,11 +120,12 @@ class Probe(Node):
     def send_command(self, positions, names=JOINT_NAMES) -> None:
         self.commands.publish(joint_state(names, positions, time.time()))
 
-    def call(self, client, value: bool, timeout_s: float = 5.0) -> SetBool.Response:
+    def call(self, client, value: bool | None, timeout_s: float = 5.0) -> SetBool.Response | Trigger.Response:
+        """Call a SetBool service with `value`, or a Trigger service (value None); the response."""
         if not client.wait_for_service(timeout_sec=timeout_s):
             raise TimeoutError(f"service {client.srv_name} not available")
         answered = threading.Event()
-        future = client.call_async(SetBool.Request(data=value))
+        future = client.call_async(Trigger.Request() if value is None else SetBool.Request(data=value))
         future.add_done_callback(lambda _f: answered.set())  # the rig's executor completes it
         if not answered.wait(timeout_s):
             raise TimeoutError(f"service {client.srv_name} did not answer")

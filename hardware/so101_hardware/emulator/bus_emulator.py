@@ -78,6 +78,8 @@ class BusEmulator:
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._wake_r = self._wake_w = -1
         self._line_free_at = 0.0  # when the last reply's final byte is on the wire
+        self._started_at = 0.0
+        self._power_cycles_done = 0  # of faults.power_cycle_at_s
 
     def _rest_position(self, motor_id: int) -> int:
         if self.config.initial_positions and motor_id in self.config.initial_positions:
@@ -116,6 +118,7 @@ class BusEmulator:
             noise=random.Random(f"so101-noise:{self.config.seed}:{motor_id}"),
             record_goal=self._goal_log.append,
             injected_errors=lambda: self._faults.error_bits.get(motor_id, 0),
+            injected_stall=lambda: self._faults.stalls.get(motor_id),
         )
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -127,6 +130,7 @@ class BusEmulator:
         self._port.open()
         self._wake_r, self._wake_w = os.pipe()
         self._stopping.clear()
+        self._started_at = time.monotonic()
         self._thread = threading.Thread(target=self._serve, name="so101-bus-emulator", daemon=True)
         self._thread.start()
         _log.info(
@@ -147,7 +151,7 @@ class BusEmulator:
         os.write(self._wake_w, b"\0")
         thread.join()
         self._thread = None
-        self._port.close()
+        self._port.release()
         os.close(self._wake_r)
         os.close(self._wake_w)
         self._notify()
@@ -183,6 +187,12 @@ class BusEmulator:
     def goal_log(self) -> list[GoalRecord]:
         with self._lock:
             return list(self._goal_log)
+
+    def client_attached(self) -> bool:
+        """Whether a client has the port open with an exclusive lock (FeetechBus, pyserial exclusive=True)."""
+        attached: list[bool] = []
+        self._on_serving_thread(lambda: attached.append(self._port.client_attached()))
+        return attached[0]
 
     def servo(self, motor_id: int) -> EmulatedServo:
         try:
@@ -221,6 +231,22 @@ class BusEmulator:
     def replug_motor(self, motor_id: int) -> None:
         with self._lock:
             self.servo(motor_id).plugged = True
+
+    def stall_joint(self, motor_id: int, ticks: int) -> None:
+        """Put an obstacle at actual encoder tick `ticks` in the motor's way (FaultConfig.stalls)."""
+        self.servo(motor_id)
+        if self.config.role != "follower":
+            raise RuntimeError("stalls need a follower bus: a leader's shaft is moved by the hand, not its motor")
+        if not 0 <= ticks < STS3215_RESOLUTION:
+            raise ValueError(f"stall position {ticks} outside 0..{STS3215_RESOLUTION - 1}")
+        with self._lock:
+            self._faults.stalls[motor_id] = int(ticks)
+
+    def release_joint(self, motor_id: int) -> None:
+        """Take the obstacle away again."""
+        self.servo(motor_id)
+        with self._lock:
+            self._faults.stalls.pop(motor_id, None)
 
     def unplug_bus(self) -> None:
         """The USB adapter vanishes: the pty closes (a client's next read or write fails) and
@@ -275,11 +301,21 @@ class BusEmulator:
                 joint.release()
 
     def power_cycle(self) -> None:
-        """Switch the servos off and on: RAM reset, EEPROM as persisted, torque off."""
+        """Switch the servos off and on (a brown-out): RAM reset, EEPROM as persisted, torque off."""
         with self._lock:
             for servo in self._servos.values():
                 servo.power_cycle()
+            self._stats.power_cycles += 1
+        _log.info("servos power-cycled: RAM reset, torque off")
         self._notify()
+
+    def _power_cycle_when_due(self) -> None:
+        """The brown-outs of faults.power_cycle_at_s whose time has come (serving thread)."""
+        due = self._faults.power_cycle_at_s
+        elapsed = time.monotonic() - self._started_at
+        while self._power_cycles_done < len(due) and due[self._power_cycles_done] <= elapsed:
+            self._power_cycles_done += 1
+            self.power_cycle()
 
     def _require_leader(self) -> None:
         if self.config.role != "leader":
@@ -330,6 +366,7 @@ class BusEmulator:
         try:
             while not self._stopping.is_set():
                 self._run_commands()
+                self._power_cycle_when_due()
                 master = self._port.master_fd
                 poller = select.poll()  # rebuilt each turn: unplug/replug changes the master fd
                 poller.register(self._wake_r, select.POLLIN)

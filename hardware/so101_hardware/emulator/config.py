@@ -5,6 +5,7 @@ config can be reused for several emulators (each emulator copies the fault setti
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -30,6 +31,13 @@ class FaultConfig:
     byte it reports (and its Status register); 0x80 and above make the PyPI SDK reject the reply.
     `reorder_sync_read_rate` shuffles the answers of one SYNC_READ, which breaks order-dependent
     parsers such as the PyPI SDK's (docs/reference/feetech-sts.md §10).
+
+    `power_cycle_at_s` lists brown-outs: seconds after start() at which every servo is switched
+    off and on (RAM back to its power-up values, torque off; EEPROM keeps offsets and limits,
+    docs/reference/feetech-sts.md §7). `stalls` maps a motor id to an encoder tick (actual, before
+    Homing_Offset) its shaft cannot pass, like an object closed on by the gripper: the position
+    loop pushes against it, the load climbs, and the servo's own overload protection trips after
+    Protection_Time above Overload_Torque (follower buses only; a leader's shaft is the hand's).
     """
 
     drop_reply_rate: float = 0.0
@@ -38,8 +46,11 @@ class FaultConfig:
     latency_spike_s: float = 0.05
     error_bits: dict[int, int] = field(default_factory=dict)
     reorder_sync_read_rate: float = 0.0
+    power_cycle_at_s: tuple[float, ...] = ()
+    stalls: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.power_cycle_at_s = tuple(sorted(float(t) for t in self.power_cycle_at_s))
         for name in ("drop_reply_rate", "corrupt_checksum_rate", "latency_spike_rate", "reorder_sync_read_rate"):
             _check_rate(name, getattr(self, name))
         if self.latency_spike_s < 0:
@@ -47,10 +58,15 @@ class FaultConfig:
         for motor_id, bits in self.error_bits.items():
             if not 0 <= bits <= 0xFF:
                 raise ValueError(f"error bits for motor {motor_id} must fit in one byte, got {bits:#x}")
+        if any(not (math.isfinite(t) and t >= 0) for t in self.power_cycle_at_s):
+            raise ValueError(f"power_cycle_at_s must be finite times >= 0 s, got {self.power_cycle_at_s}")
+        for motor_id, ticks in self.stalls.items():
+            if not 0 <= ticks < STS3215_RESOLUTION:
+                raise ValueError(f"stall position {ticks} of motor {motor_id} outside 0..{STS3215_RESOLUTION - 1}")
 
     def copy(self) -> FaultConfig:
-        """An independent copy (the error-bit map is not shared)."""
-        return replace(self, error_bits=dict(self.error_bits))
+        """An independent copy (the error-bit and stall maps are not shared)."""
+        return replace(self, error_bits=dict(self.error_bits), stalls=dict(self.stalls))
 
 
 @dataclass(frozen=True)
@@ -102,9 +118,12 @@ class EmulatorConfig:
             raise ValueError(f"goal_log_limit must be >= 1, got {self.goal_log_limit}")
         if self.role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, got {self.role!r}")
-        for motor_id in self.faults.error_bits:
-            if motor_id not in self.ids:
-                raise ValueError(f"error bits given for motor {motor_id}, which is not in ids {self.ids}")
+        for what, motors in (("error bits", self.faults.error_bits), ("a stall", self.faults.stalls)):
+            for motor_id in motors:
+                if motor_id not in self.ids:
+                    raise ValueError(f"{what} given for motor {motor_id}, which is not in ids {self.ids}")
+        if self.faults.stalls and self.role != "follower":
+            raise ValueError("stalls need a follower bus: a leader's shaft is moved by the hand, not its motor")
         for motor_id, ticks in (self.initial_positions or {}).items():
             if motor_id not in self.ids:
                 raise ValueError(f"initial position given for motor {motor_id}, which is not in ids {self.ids}")

@@ -41,6 +41,7 @@ class EmulatorStats:
     stale_partial:   incomplete packets discarded after the line went quiet
     wrong_baud:      packets that an addressed servo could not hear at the client's baud rate
     overflow:        replies lost because the client is not reading the port
+    power_cycles:    times every servo was switched off and on (power_cycle(), FaultConfig.power_cycle_at_s)
     """
 
     packets_in: int = 0
@@ -57,3 +58,4 @@ class EmulatorStats:
     stale_partial: int = 0
     wrong_baud: int = 0
     overflow: int = 0
+    power_cycles: int = 0

@@ -23,6 +23,11 @@ Rules (docs/reference/feetech-sts.md §5, §7; where the reference is silent, th
   which is why drivers seed goals from a fresh read first.
 - An injected error bit that Unloading_Condition (19) enables (default: overheat, over-current,
   overload) cuts the holding torque, as the firmware's protection does; the registers keep their values.
+- Overload protection: a load above Overload_Torque (36, %) for Protection_Time (35, 10 ms units)
+  sets the overload bit and cuts the torque (under the same Unloading_Condition rule). Writing
+  Torque_Enable or a power cycle clears it ("free the joint, then disable and re-enable torque").
+- A stall (FaultConfig.stalls) is an obstacle at an actual encoder tick: the shaft cannot cross it
+  from the side it was on when the stall appeared (from neither side if it was right on it).
 - A REG_WRITE is buffered (address 64, the async-write flag, reads 1) until ACTION applies it.
 """
 from __future__ import annotations
@@ -45,6 +50,7 @@ from so101_hardware.control_table import (
 from so101_hardware.emulator.joint import Drive, Joint
 from so101_hardware.emulator.physics import MotorModel, current_units, load_permille, temperature_after
 from so101_hardware.emulator.records import GoalRecord
+from so101_hardware.sts_protocol import ServoErrorBits
 
 _OWNER: dict[int, Register] = {
     address: reg for reg in REGISTERS.values() for address in range(reg.address, reg.address + reg.size)
@@ -66,6 +72,8 @@ _TORQUE_ON = 1
 _CALIBRATE_MIDPOINT = 128
 _POSITION_MODE = 0
 _RETURN_DELAY_UNIT_S = 2e-6
+_PROTECTION_TIME_UNIT_S = 0.01
+_PERCENT_TO_PERMILLE = 10
 
 
 class EmulatedServo:
@@ -88,6 +96,7 @@ class EmulatedServo:
         noise: random.Random,
         record_goal: Callable[[GoalRecord], None],
         injected_errors: Callable[[], int],
+        injected_stall: Callable[[], int | None] = lambda: None,
     ):
         self.motor_id = motor_id
         self.plugged = True
@@ -98,6 +107,10 @@ class EmulatedServo:
         self._noise = noise
         self._record_goal = record_goal
         self._injected_errors = injected_errors
+        self._injected_stall = injected_stall
+        self._stall: tuple[int, int] | None = None  # (actual tick, side the shaft is kept on: -1, 0, +1)
+        self._tripped = 0  # error bits set by the servo's own protection
+        self._overloaded_s = 0.0  # how long the load has been above Overload_Torque
         factory = default_memory()
         factory[_ID] = motor_id
         factory[_BAUD_RATE] = BAUD_INDEX_BY_RATE[baudrate]
@@ -137,7 +150,7 @@ class EmulatedServo:
     @property
     def error_byte(self) -> int:
         """The ERR byte of its status packets (the same bits as the Status register)."""
-        return self._injected_errors() & 0xFF
+        return (self._injected_errors() | self._tripped) & 0xFF
 
     @property
     def joint(self) -> Joint:
@@ -195,6 +208,8 @@ class EmulatedServo:
                     continue
                 self._store(address + offset, byte, persist)
                 touched.add(reg.name)
+            if "Torque_Enable" in touched:
+                self._tripped, self._overloaded_s = 0, 0.0  # re-enabling torque resets the protection
             if "Goal_Position" in touched:
                 self._land_goal()
             if "Torque_Enable" in touched and self._get("Torque_Enable") == _CALIBRATE_MIDPOINT:
@@ -221,6 +236,7 @@ class EmulatedServo:
         with self._lock:
             self._advance()
             self._registered = None
+            self._tripped, self._overloaded_s = 0, 0.0
             self._power_up()
 
     # --- internals -----------------------------------------------------------------------------
@@ -291,14 +307,39 @@ class EmulatedServo:
         if dt <= 0.0:
             return
         drive = self._drive()
+        before = self._joint.motion.position
         self._joint.advance(now, drive)
+        self._hold_at_stall(before)
         motion = self._joint.motion
         if drive is None:
             self._load = 0
         else:
             self._load = load_permille(drive.target - motion.position, motion.acceleration, self._model)
+        self._protect(dt)
         self._temperature = temperature_after(self._temperature, self._load, dt, self._model)
         self._t = now
+
+    def _hold_at_stall(self, before: float) -> None:
+        """Keep the shaft from crossing an injected obstacle (see the module doc)."""
+        tick = self._injected_stall()
+        if tick is None:
+            self._stall = None
+            return
+        if self._stall is None or self._stall[0] != tick:
+            self._stall = (tick, (before > tick) - (before < tick))
+        side = self._stall[1]
+        position = self._joint.motion.position
+        if (position - tick) * side < 0 or (side == 0 and position != tick):
+            self._joint.place(tick)
+
+    def _protect(self, dt: float) -> None:
+        """The firmware's overload protection: too much load for too long trips the overload bit."""
+        if abs(self._load) > self._get("Overload_Torque") * _PERCENT_TO_PERMILLE:
+            self._overloaded_s += dt
+        else:
+            self._overloaded_s = 0.0
+        if self._overloaded_s >= self._get("Protection_Time") * _PROTECTION_TIME_UNIT_S:
+            self._tripped |= ServoErrorBits.OVERLOAD
 
     def _refresh_feedback(self) -> None:
         motion = self._joint.motion

@@ -2,7 +2,10 @@
 
 A subclass supplies its config class and role, and one `on_tick(now)` per timer period. Bus
 errors in a tick are counted by kind and logged (throttled), never fatal: the node keeps
-trying, and /diagnostics shows what is failing.
+trying, and /diagnostics shows what is failing, at WARN for RECENT_ERROR_S after the last error
+(a transient error does not leave the node at WARN for good). A lost serial port (the USB cable
+pulled) is said once; the node then tries to reopen it every RECONNECT_PERIOD_S and says so
+once it is back (the follower stays latched off until the operator re-enables it).
 """
 from __future__ import annotations
 
@@ -18,6 +21,9 @@ from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter,
 from so101_hardware.ros.lifecycle import So101Node
 
 ENVIRONMENT_PERIOD_S = 1.0  # temperatures and voltages change slowly: read them once a second
+RECENT_ERROR_S = 5.0
+"""/diagnostics stays at WARN this long after a bus error, then returns to OK (the counts remain)."""
+RECONNECT_PERIOD_S = 1.0
 
 
 class ArmNode(So101Node):
@@ -33,6 +39,9 @@ class ArmNode(So101Node):
         self.read_latency = LatencyStats()
         self._environment: dict[str, object] = {}
         self._next_environment = 0.0
+        self._last_error: tuple[float, str] | None = None  # (when, what) of the newest tick error
+        self._port_lost: str | None = None
+        self._next_reconnect = 0.0
         self.get_logger().info(
             f"{self.ROLE.value} arm on {self.config.port}: calibration {self.config.arm_id!r}, "
             f"{self.connected.configure_writes} setting(s) written, {self.config.rate_hz:.0f} Hz"
@@ -44,6 +53,9 @@ class ArmNode(So101Node):
 
     def _tick(self) -> None:
         now = time.monotonic()
+        if not self.arm.bus.is_open:
+            self._reconnect(now)
+            return
         self.rate.tick(now)
         try:
             self.on_tick(now)
@@ -52,10 +64,35 @@ class ArmNode(So101Node):
                 self._read_environment()
         except BusError as exc:
             self.tick_errors[type(exc).__name__] += 1
-            self.get_logger().warning(f"bus error: {exc}", throttle_duration_sec=1.0)
+            self._last_error = (now, str(exc))
+            if self.arm.bus.is_open:
+                self.get_logger().warning(f"bus error: {exc}", throttle_duration_sec=1.0)
+            else:  # the driver closed the port: the adapter is gone
+                self._port_lost = str(exc)
+                self._next_reconnect = now + RECONNECT_PERIOD_S
+                self.get_logger().error(f"{exc} Retrying every {RECONNECT_PERIOD_S:.0f} s.")
+                self.on_port_lost(self._port_lost)
+
+    def _reconnect(self, now: float) -> None:
+        if now < self._next_reconnect:
+            return
+        self._next_reconnect = now + RECONNECT_PERIOD_S
+        try:
+            self.arm.bus.open()
+        except BusError:
+            return  # still gone: said once already
+        self._port_lost = None
+        self.get_logger().info(f"serial port {self.config.port} is back{self.reconnected_note()}")
 
     def on_tick(self, now: float) -> None:
         raise NotImplementedError
+
+    def on_port_lost(self, reason: str) -> None:
+        """The serial port failed mid-run (the follower latches off here)."""
+
+    def reconnected_note(self) -> str:
+        """Appended to the log line saying the port is back."""
+        return ""
 
     def _read_environment(self) -> None:
         values = self.arm.bus.sync_read_span(["Present_Voltage", "Present_Temperature"], self.arm.ids)
@@ -80,7 +117,9 @@ class ArmNode(So101Node):
         values.update(self._environment)
         values.update(self.extra_health())
         if not bus.is_open:
-            return Health(ERROR, "serial port lost: replug the arm and restart the node", values)
-        if bus.servo_errors or self.tick_errors:
-            return Health(WARN, "bus or servo errors (see values)", values)
+            return Health(ERROR, f"serial port lost ({self._port_lost}): replug the arm; reconnecting", values)
+        if bus.servo_errors:
+            return Health(WARN, "servo error bits (see values)", values)
+        if self._last_error is not None and time.monotonic() - self._last_error[0] < RECENT_ERROR_S:
+            return Health(WARN, f"bus error: {self._last_error[1]}", values)
         return Health(OK, "ok", values)

@@ -2,6 +2,9 @@
 
 Each fresh leader sample is mapped and published at once while mirroring (lowest latency); a
 timer at rate_hz drives the engage ramp. Engaging needs a follower state to start the ramp from.
+When the follower latches off on a fault (follower/fault), teleop disengages and refuses to
+engage until the follower has been re-enabled: it never claims to mirror a limp arm, and the
+operator engages again, with a ramp, once torque is back.
 """
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ import time
 
 import numpy as np
 from sensor_msgs.msg import JointState
+from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
 from so101_calibration import JOINT_NAMES
 from so101_calibration.interface_contract import (
+    FOLLOWER_FAULT,
     FOLLOWER_JOINT_COMMANDS,
     FOLLOWER_JOINT_STATES,
     LEADER_JOINT_STATES,
@@ -35,12 +40,14 @@ class TeleopNode(So101Node):
     def setup(self) -> None:
         self.mapper = TeleopMapper(self.config)
         self.follower_present: np.ndarray | None = None
+        self.follower_fault = ""
         self.rejected = 0
         self.command_rate = RateMeter()
         self.latency = LatencyStats()  # leader bus read → command published
         self.commands = publisher(self, FOLLOWER_JOINT_COMMANDS)
         subscription(self, LEADER_JOINT_STATES, self.on_leader)
         subscription(self, FOLLOWER_JOINT_STATES, self.on_follower)
+        subscription(self, FOLLOWER_FAULT, self.on_follower_fault)
         service(self, TELEOP_ENGAGE, self.on_engage)
         self.create_timer(1.0 / self.config.rate_hz, self.on_timer)
         self.diagnostics = DiagnosticsReporter(self, "teleop", self.health)
@@ -67,8 +74,17 @@ class TeleopNode(So101Node):
         if positions is not None:
             self.follower_present = positions
             never_engaged = self.mapper.counters["engages"] == 0
-            if self.config.engage_on_start and never_engaged and self.mapper.state is TeleopState.DISENGAGED:
+            if (self.config.engage_on_start and never_engaged and self.mapper.state is TeleopState.DISENGAGED
+                    and not self.follower_fault):
                 self.engage()
+
+    def on_follower_fault(self, msg: String) -> None:
+        self.follower_fault = msg.data
+        if msg.data and self.mapper.state is not TeleopState.DISENGAGED:
+            self.mapper.disengage()
+            self.get_logger().error(
+                f"disengaged: the follower is latched off ({msg.data}); engage again once re-enabled"
+            )
 
     def on_timer(self) -> None:
         command = self.mapper.tick(time.time())
@@ -77,6 +93,8 @@ class TeleopNode(So101Node):
 
     def engage(self) -> str | None:
         """Start the engage ramp; returns why it cannot, or None."""
+        if self.follower_fault:
+            return f"the follower is latched off ({self.follower_fault}): re-enable it first"
         if self.follower_present is None:
             return f"no {FOLLOWER_JOINT_STATES.name} yet"
         if not self.mapper.engage(self.follower_present, time.time()):
@@ -110,6 +128,8 @@ class TeleopNode(So101Node):
             **self.latency.summary("leader_to_command"),
         }
         fresh = self.mapper.fresh(time.time())
+        if self.follower_fault:
+            return Health(WARN, f"disengaged: the follower is latched off ({self.follower_fault})", values)
         if self.mapper.state is not TeleopState.DISENGAGED and not fresh:
             return Health(WARN, "leader data stale: follower holds", values)
         return Health(OK, self.mapper.state.value, values)

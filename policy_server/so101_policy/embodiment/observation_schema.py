@@ -6,7 +6,10 @@ the language key → [instruction]. N1.6+ (nested, B=1, T=1): video[camera] uint
 check does — and language[key] → [[instruction]].
 
 The observation builder's output and the replay backend's input check are both held to this,
-so what the robot sends is exactly what a strict Isaac-GR00T server accepts.
+so what the robot sends is exactly what a strict Isaac-GR00T server accepts. Beyond upstream's
+checks, `check_values` (which the server runs on every get_action, whatever the backend) refuses
+non-finite joint states and frames with no pixels: a model fed NaN answers NaN, and an empty
+frame crashes preprocessing deep inside it.
 """
 from __future__ import annotations
 
@@ -21,13 +24,38 @@ from so101_policy.wire.generations import Protocol
 
 
 def validate_observation(observation: Mapping[str, Any], config: DataConfig, protocol: Protocol) -> None:
-    """ObservationError naming the first key that is missing or has the wrong type, dtype or shape."""
+    """ObservationError naming the first key that is missing or has the wrong type, dtype, shape or values."""
     if not isinstance(observation, Mapping):
         raise ObservationError(f"observation must be a map, got {type(observation).__name__}")
     if protocol.nested:
         _check_nested(observation, config)
     else:
         _check_flat(observation, config)
+    check_values(observation, protocol)
+
+
+def check_values(observation: Mapping[str, Any], protocol: Protocol) -> None:
+    """ObservationError for a state array with NaN or inf, or a video array with no pixels (0 high or wide).
+
+    Needs no data config: it looks at whatever state and video arrays the observation holds.
+    """
+    for key, value in _arrays(observation, "state", protocol):
+        if np.issubdtype(value.dtype, np.number) and not np.all(np.isfinite(value)):
+            raise ObservationError(f"state.{key} holds NaN or infinite values: {value.ravel()[:8].tolist()}")
+    for key, value in _arrays(observation, "video", protocol):
+        if value.ndim < 3 or value.shape[-3] == 0 or value.shape[-2] == 0:
+            raise ObservationError(f"video.{key} has no pixels: shape {value.shape}")
+
+
+def _arrays(observation: Mapping[str, Any], section: str, protocol: Protocol) -> list[tuple[str, np.ndarray]]:
+    if protocol.nested:
+        items = observation.get(section)
+        items = items.items() if isinstance(items, Mapping) else ()
+    else:
+        prefix = f"{section}."
+        items = [(key[len(prefix):], value) for key, value in observation.items()
+                 if isinstance(key, str) and key.startswith(prefix)]
+    return [(str(key), value) for key, value in items if isinstance(value, np.ndarray)]
 
 
 def _check_flat(observation: Mapping[str, Any], config: DataConfig) -> None:

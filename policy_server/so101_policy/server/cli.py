@@ -4,14 +4,16 @@
     so101-policy-server --backend gr00t --protocol n1.6 --model-path ./checkpoint
 
 Binds 127.0.0.1:5555 (interface_contract.LOOPBACK_HOST, POLICY_PORT) unless told otherwise
-(pass --host 0.0.0.0 to serve a robot on the LAN, ideally with --api-token). Ctrl-C, SIGTERM or
-the `kill` endpoint stop it cleanly. With --port 0 a free port is chosen; the first line printed
-names the endpoint either way.
+(pass --host 0.0.0.0 to serve a robot on the LAN, ideally with --api-token: without one it warns).
+Ctrl-C, SIGTERM or the `kill` endpoint stop it cleanly. With --port 0 a free port is chosen; the
+first line printed names the endpoint either way.
 """
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
+import math
 import signal
 import sys
 from pathlib import Path
@@ -39,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default=LOOPBACK_HOST, help="address to bind (default loopback only)")
     parser.add_argument("--port", type=int, default=POLICY_PORT, help="0 picks a free port")
     parser.add_argument("--api-token", default=None, help="require this token in every request")
-    parser.add_argument("--max-request-mb", type=float, default=DEFAULT_MAX_REQUEST_BYTES / MIB,
+    parser.add_argument("--max-request-mb", type=_positive_megabytes, default=DEFAULT_MAX_REQUEST_BYTES / MIB,
                         help="larger requests get an error reply (default %(default)g)")
     parser.add_argument("--data-config", choices=sorted(DATA_CONFIGS), default=None,
                         help="cameras/joint groups; default so100_dualcam (n1.5) or so100_new_embodiment (n1.6+)")
@@ -71,11 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        policy = _make_policy(args, parser)
-        server = PolicyServer(policy, ServerConfig(
-            protocol=args.protocol, host=args.host, port=args.port, api_token=args.api_token,
-            max_request_bytes=max(1, int(args.max_request_mb * MIB)),
-        ))
+        config = ServerConfig(protocol=args.protocol, host=args.host, port=args.port, api_token=args.api_token,
+                              max_request_bytes=round(args.max_request_mb * MIB))
+        if args.api_token is None and not _loopback(args.host):
+            logging.getLogger("so101_policy").warning(
+                "serving on %s without --api-token: anyone who can reach this port can query the policy and stop "
+                "the server. Set --api-token (it travels in clear text), or better keep the loopback default and "
+                "use an SSH tunnel", args.host,
+            )
+        server = PolicyServer(_make_policy(args, parser), config)
     except (PolicyError, CalibrationError, ValueError, KeyError) as exc:
         print(f"so101-policy-server: {exc}", file=sys.stderr)
         return 2
@@ -119,6 +125,23 @@ def _protocol(text: str) -> Protocol:
         return Protocol.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _positive_megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of megabytes, got {text!r}") from None
+    if not (math.isfinite(value) and value * MIB >= 1):
+        raise argparse.ArgumentTypeError(f"must be a positive size (at least one byte), got {text}")
+    return value
 
 
 def _positive_int(text: str) -> int:

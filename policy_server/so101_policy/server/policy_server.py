@@ -4,7 +4,13 @@ Upstream's server runs recv → handle → send in one thread; so does this one,
 whatever a client sends (docs/reference/gr00t-wire.md §2 semantics for every error):
   * requests over `max_request_bytes` get an error reply; ZMQ itself drops (disconnects) any
     message over twice that before it is buffered, so memory per request stays bounded;
+  * a request is one frame (§2); a multipart message gets an error reply (its other frames are
+    read and dropped, or the REP socket could not answer and the loop would die);
+  * decoding is bounded (wire.msgpack_scan: allocations proportional to the request's size), and
+    the token is checked before the payload (`data`) is decoded at all;
   * undecodable bytes, wrong types, unknown endpoints and bad tokens get {"error": text};
+  * get_action refuses non-finite joint states and frames without pixels before any backend sees
+    them (embodiment.observation_schema.check_values);
   * a policy exception becomes {"error": str(exception)} and is logged with its traceback;
   * `kill` replies nil and ends the loop; `stop()` (e.g. from a SIGINT handler) ends it within
     one poll interval. Sockets close with linger 0, so shutdown never blocks on a client.
@@ -22,10 +28,11 @@ from typing import Any
 import zmq
 
 from so101_calibration.interface_contract import LOOPBACK_HOST, POLICY_PORT
+from so101_policy.embodiment.observation_schema import check_values
 from so101_policy.errors import PolicyError, WireFormatError
 from so101_policy.server.backends.base import Policy
 from so101_policy.wire import envelope
-from so101_policy.wire.codec import pack, unpack
+from so101_policy.wire.codec import pack, unpack, unpack_fields
 from so101_policy.wire.generations import Protocol
 from so101_policy.wire.modality import modality_configs_to_wire
 
@@ -33,6 +40,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 """Room for four 1080p cameras; a two-camera 480×640 request is 1.8 MB."""
+ENVELOPE_FIELDS = ("endpoint", "api_token")
+"""What is decoded before the token is checked (the payload, `data`, only after)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class ServerConfig:
             raise ValueError(f"port must be 0..65535, got {self.port}")
         if self.max_request_bytes < 1:
             raise ValueError(f"max_request_bytes must be positive, got {self.max_request_bytes}")
+        if self.api_token == "":
+            raise ValueError("the API token must not be empty: give one, or none at all (no token check)")
         if not self.poll_interval_s > 0:
             raise ValueError(f"poll_interval_s must be positive, got {self.poll_interval_s}")
 
@@ -96,7 +107,17 @@ class PolicyServer:
                 if not self._socket.poll(poll_ms, zmq.POLLIN):
                     continue
                 request = self._socket.recv(copy=False)
-                self._socket.send(self.handle(request.buffer), copy=False)
+                frames = 1
+                while self._socket.getsockopt(zmq.RCVMORE):  # read (and drop) the rest: REP answers whole messages
+                    self._socket.recv(copy=False)
+                    frames += 1
+                if frames > 1:
+                    reply = pack(envelope.error_reply(
+                        f"Malformed request: {frames} frames; a GR00T request is one single-part message"),
+                        self.config.protocol.array_form)
+                else:
+                    reply = self.handle(request.buffer)
+                self._socket.send(reply, copy=False)
         finally:
             self.close()
 
@@ -142,19 +163,21 @@ class PolicyServer:
             raise _RequestError(f"Request too large: {len(blob)} bytes (this server accepts up to "
                                 f"{self.config.max_request_bytes})")
         try:
-            request = unpack(blob)
+            fields, payload = unpack_fields(blob, ENVELOPE_FIELDS)
         except PolicyError as exc:
             raise _RequestError(f"Malformed request: {exc}") from None
-        if not isinstance(request, dict):
-            raise _RequestError(f"Malformed request: expected a map with an 'endpoint', got {type(request).__name__}")
-        self._check_token(request.get("api_token"))
-        endpoint = request.get("endpoint", envelope.DEFAULT_ENDPOINT)
+        self._check_token(fields.get("api_token"))
+        endpoint = fields.get("endpoint", envelope.DEFAULT_ENDPOINT)
         if not isinstance(endpoint, str):
             raise _RequestError(f"Malformed request: 'endpoint' must be a string, got {type(endpoint).__name__}")
         handler = self._handlers.get(endpoint)
         if handler is None:
             raise _RequestError(f"{envelope.UNKNOWN_ENDPOINT}{endpoint}")
-        return handler(request.get("data"))
+        try:
+            data = unpack(payload["data"]) if "data" in payload else None
+        except PolicyError as exc:
+            raise _RequestError(f"Malformed request: {exc}") from None
+        return handler(data)
 
     def _check_token(self, token: Any) -> None:
         expected = self.config.api_token
@@ -178,6 +201,7 @@ class PolicyServer:
     def _get_action(self, data: Any) -> Any:
         protocol = self.config.protocol
         observation, options = envelope.parse_action_request(protocol, data)
+        check_values(observation, protocol)
         action, info = self.policy.get_action(observation, options)
         return envelope.action_reply(protocol, action, info)
 

@@ -10,6 +10,7 @@ which runs arbitrary code), and `.npy` blobs are read with allow_pickle=False.
 from __future__ import annotations
 
 import io
+import tokenize
 from typing import Any
 
 import msgpack_numpy
@@ -87,7 +88,8 @@ def _from_npy(blob: Any) -> np.ndarray:
         _refuse_unsafe_dtype(dtype, "receive")
         count = int(np.prod(shape, dtype=np.int64))
         flat = np.frombuffer(blob, dtype=dtype, count=count, offset=stream.tell())
-    except (ValueError, OSError, EOFError) as exc:
+    # numpy parses the header with ast and tokenize: garbage raises whatever those raise.
+    except (ValueError, TypeError, SyntaxError, tokenize.TokenError, OSError, EOFError) as exc:
         raise WireFormatError(f"malformed .npy array: {exc}") from None
     return flat.reshape(shape, order="F" if fortran_order else "C").copy(order="K")
 

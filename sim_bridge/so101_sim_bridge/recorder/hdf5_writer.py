@@ -19,9 +19,11 @@ it unreadable, all of it. So the main file is never open while an episode record
 streams into its own staging file beside it (`<name>.recording`; chunked, lzf, flushed every
 `flush_every` steps); stop copies the finished episode into the main file as data/demo_<i> and sets
 its attributes, closes the main file and deletes the staging file. SIGKILL while recording leaves
-the main file closed and intact and a stale staging file, which the next writer on that path
-deletes (the unfinished episode is dropped, with a warning). The only window is the copy at stop,
-which is short and checked for free space first. While recording, an episode is stopped with
+the main file closed and intact and the staging file, which holds the episode up to its last
+flush. It is never deleted: the next writer on that path refuses to start without resume, saying
+so, and with resume recovers the episode into the file as the next demo with success=false and
+`recovered`=true (an unreadable one is renamed aside, `<name>.recording.unreadable-<time>`). The
+only window is the copy at stop, which is short and checked for free space first. While recording, an episode is stopped with
 DiskFullError before free space falls below min_free_bytes, because HDF5 handles a write that fails
 on a full disk badly (the file cannot be closed cleanly); ENOSPC itself is still reported the same way.
 
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +119,7 @@ class Hdf5DemoWriter:
         self._info = info
         self._steps = 0
         self._staging = self._guard(lambda: h5py.File(self._config.staging_path, "w"), "starting an episode")
+        self._staging.attrs.update({"instruction": info.instruction, "seed": info.seed})  # for a crash recovery
 
     def append(self, step: Step) -> None:
         staging = self._require_episode()
@@ -157,25 +161,57 @@ class Hdf5DemoWriter:
 
     def _open_or_create(self) -> int:
         config = self._config
-        if config.staging_path.exists():
-            log.warning("%s: dropping an unfinished episode left by a crash (%s)", config.path, config.staging_path)
-            config.staging_path.unlink()
+        unfinished = config.staging_path.exists()
+        if not config.resume and unfinished:
+            raise OutputExistsError(
+                f"{config.staging_path} holds an unfinished episode left by a crash (nothing was deleted). Resume "
+                f"(resume=True) to recover it into {config.path.name} as a failed demo and append new ones, or "
+                "choose another path"
+            )
         if config.path.exists():
             if not config.resume:
                 raise OutputExistsError(
-                    f"{config.path} already exists; pass resume=True to append demos to it, or choose another path"
+                    f"{config.path} already exists; resume (resume=True) to append demos to it, or choose another path"
                 )
-            return self._existing_next_index()
-        config.path.parent.mkdir(parents=True, exist_ok=True)
+            next_index = self._existing_next_index()
+        else:
+            config.path.parent.mkdir(parents=True, exist_ok=True)
 
-        def create() -> None:
-            with h5py.File(config.path, "w") as main:
-                data = main.create_group(DATA)
-                data.attrs["total"] = 0
-                data.attrs["env_args"] = json.dumps(self._env_args())
+            def create() -> None:
+                with h5py.File(config.path, "w") as main:
+                    data = main.create_group(DATA)
+                    data.attrs["total"] = 0
+                    data.attrs["env_args"] = json.dumps(self._env_args())
 
-        self._guard(create, "creating the file")
-        return 0
+            self._guard(create, "creating the file")
+            next_index = 0
+        return self._recover(next_index) if unfinished else next_index
+
+    def _recover(self, index: int) -> int:
+        """Copy a crash's unfinished episode into the file as demo `index` (success=false); the next free index."""
+        config = self._config
+        staging = config.staging_path
+        name = f"{DEMO_PREFIX}{index}"
+        try:
+            with h5py.File(staging, "r") as source:
+                steps = min((item.shape[0] for item in _time_series(source)), default=0)
+                if steps:
+                    attrs = {"seed": int(source.attrs.get("seed", 0)), "success": False, "recovered": True,
+                             "instruction": str(source.attrs.get("instruction", ""))}
+                    self._copy_demo(source, name, steps, attrs)
+        except (OSError, KeyError, ValueError, RuntimeError) as exc:  # what h5py raises for a torn file
+            aside = staging.with_name(f"{staging.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            staging.rename(aside)
+            log.warning("%s: the unfinished episode left by a crash cannot be recovered (%s); kept as %s",
+                        config.path, exc, aside)
+            return index
+        staging.unlink()
+        if not steps:
+            log.warning("%s: the episode left by a crash had no complete step; nothing to recover", config.path)
+            return index
+        log.warning("%s: recovered the episode left by a crash (%d steps) as %s/%s with success=false",
+                    config.path, steps, DATA, name)
+        return index + 1
 
     def _existing_next_index(self) -> int:
         path = self._config.path
@@ -261,27 +297,35 @@ class Hdf5DemoWriter:
             )
         name = f"{DEMO_PREFIX}{self._next_demo}"
         info = self._info
+        attrs = {"seed": info.seed, "success": outcome.success, "instruction": info.instruction,
+                 "dropped_steps": outcome.dropped_steps, "late_samples": outcome.late_samples}
 
         def copy() -> None:
-            with h5py.File(config.staging_path, "r") as staging, h5py.File(config.path, "a") as main:
-                data = main[DATA]
-                demo = data.create_group(name)
-                for key in staging:
-                    staging.copy(staging[key], demo, name=key)
-                demo.attrs.update(
-                    {
-                        "num_samples": self._steps,
-                        "seed": info.seed,
-                        "success": outcome.success,
-                        "instruction": info.instruction,
-                        "dropped_steps": outcome.dropped_steps,
-                        "late_samples": outcome.late_samples,
-                    }
-                )
-                data.attrs["total"] = int(data.attrs["total"]) + self._steps
+            with h5py.File(config.staging_path, "r") as staging:
+                self._copy_demo(staging, name, self._steps, attrs)
 
         self._guard(copy, f"saving {name}")
         return f"{DATA}/{name}"
+
+    def _copy_demo(self, staging: h5py.File, name: str, steps: int, attrs: Mapping[str, Any]) -> None:
+        """The staging file's datasets as data/<name>, `steps` long, with its attributes; `total` counts them.
+
+        A demo that fails to copy half-way is removed again, so the file never holds a torn demo.
+        """
+        with h5py.File(self._config.path, "a") as main:
+            data = main[DATA]
+            demo = data.create_group(name)
+            try:
+                for key in staging:
+                    staging.copy(staging[key], demo, name=key)
+                for item in _time_series(demo):
+                    if item.shape[0] > steps:  # a crash can leave one dataset a step ahead of another
+                        item.resize(steps, axis=0)
+                demo.attrs.update({"num_samples": steps, **attrs})
+            except BaseException:
+                del data[name]
+                raise
+            data.attrs["total"] = int(data.attrs["total"]) + steps
 
     def _guard(self, action, what: str):
         """Run an h5py action; a full disk drops the episode and raises DiskFullError naming what is safe."""
@@ -295,3 +339,11 @@ class Hdf5DemoWriter:
                 f"disk full while {what} in {self._config.path.parent}: the unfinished episode is dropped; "
                 f"demos already saved in {self._config.path.name} are intact. Free some space, then record again."
             ) from exc
+
+
+def _time_series(group: h5py.Group) -> list[h5py.Dataset]:
+    """The per-step datasets under `group` (resizable along time), not initial_state."""
+    found: list[h5py.Dataset] = []
+    group.visititems(lambda _name, item: found.append(item)
+                     if isinstance(item, h5py.Dataset) and item.maxshape and item.maxshape[0] is None else None)
+    return found

@@ -17,6 +17,10 @@ Episode edges: samples taken while no episode runs are not kept, so an episode's
 placed a tolerance after the start request (its nearest joint state and frame come after it),
 and its last step a latency window before the stop request or the newest sample, whichever is
 earlier (later steps could not have all their samples yet). Neither edge costs a dropped step.
+
+Closing during an episode (Ctrl-C, the node stopping) keeps it: it is stopped as a failure
+(success=false, which the HDF5 file keeps and LeRobot leaves out unless include_failed), and a
+warning says where it went. Nothing recorded is thrown away by stopping.
 """
 from __future__ import annotations
 
@@ -141,7 +145,7 @@ class RecordingSession:
         return self._command(lambda recorder, _now: self._discard(recorder))
 
     def close(self) -> None:
-        """Apply what is queued, drop an unfinished episode, close the writers (LeRobot metadata), join."""
+        """Apply what is queued, keep an unfinished episode as a failure, close the writers (LeRobot metadata), join."""
         if self._thread.is_alive():
             self._queue.put(_CLOSE)
             self._thread.join()
@@ -171,8 +175,25 @@ class RecordingSession:
                     item.apply(self._recorder)  # the node checked the sample's shape and camera name
                     self._newest = max(self._newest, item.stamp)
                     self._advance()
+            self._keep_interrupted()
         finally:
             self._recorder.close()
+
+    def _keep_interrupted(self) -> None:
+        """Closing mid-episode: save what was recorded as a failed episode, and say so."""
+        if not self._recorder.recording:
+            return
+        episode = self._status.episode
+        try:
+            _, summary = self._stop(self._recorder, self._clock(), success=False)
+        except RecorderError as exc:
+            log.error("recording interrupted: episode %d could not be saved: %s", episode, exc)
+            return
+        if any(place is not None for place in summary.saved_as):
+            outcome = "saved as a failed episode (success=false)"
+        else:
+            outcome = "failed episodes are left out of LeRobot datasets (include_failed keeps them)"
+        log.warning("recording interrupted by shutdown: %s; %s", describe_stop(episode, summary), outcome)
 
     def _run_command(self, command: _Command) -> None:
         try:

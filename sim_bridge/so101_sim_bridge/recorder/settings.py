@@ -8,6 +8,7 @@ LeRobot v3 dataset; either may be left empty, not both.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from so101_calibration.interface_contract import FOLLOWER_JOINT_COMMANDS, FOLLOW
 from so101_sim_bridge.mapping import SimMappingParameters
 from so101_sim_bridge.recorder.alignment import AlignmentConfig
 from so101_sim_bridge.recorder.episode import EpisodeWriter
+from so101_sim_bridge.recorder.errors import OutputExistsError, RecorderError
 from so101_sim_bridge.recorder.hdf5_writer import Hdf5DemoWriter, Hdf5WriterConfig
 from so101_sim_bridge.recorder.lerobot_writer import LeRobotDatasetWriter, LeRobotWriterConfig
 from so101_sim_bridge.recorder.rate import DEFAULT_FPS, checked_fps
@@ -23,6 +25,10 @@ from so101_sim_bridge.recorder.recorder import DemoRecorder, RecorderConfig
 from so101_sim_bridge.recorder.video import VideoConfig
 
 STATE_UNITS = ("ros", "sim")
+RESUME_HINT = (
+    "The recorder node resumes with its resume parameter: `so101 run twin --set recorder.resume=true`, "
+    "or `resume: true` in the recorder's params file (recorder_params_file:=...) under ros2 launch."
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ def open_recorder(config: RecorderNodeConfig) -> tuple[DemoRecorder, SimMapping]
     The follower's calibration is loaded only when something needs it (LeRobot units, leisaac sim
     units). An output that already exists raises OutputExistsError before anything is written;
     an HDF5 file created here is removed again if the LeRobot dataset then cannot be created.
+    Errors name the parameter (hdf5_path, lerobot_root) and say how to set it on the node.
     """
     mapping_config = config.mapping_config()
     needs_calibration = bool(config.lerobot_root) or mapping_config.units is SimUnits.LEISAAC
@@ -102,26 +109,32 @@ def open_recorder(config: RecorderNodeConfig) -> tuple[DemoRecorder, SimMapping]
         path = Path(config.hdf5_path)
         created = None if path.exists() else path
         extra = {"cameras": list(config.camera_topic_map), "sim_units": mapping_config.units.value}
-        writers.append(
-            Hdf5DemoWriter(
-                Hdf5WriterConfig(path, resume=config.resume, flush_every=config.flush_every, fps=config.fps,
-                                 extra_env_args=extra),
-                mapping,
-            )
-        )
-    if config.lerobot_root:
+        hdf5 = Hdf5WriterConfig(path, resume=config.resume, flush_every=config.flush_every, fps=config.fps,
+                                extra_env_args=extra)
         try:
-            writers.append(
-                LeRobotDatasetWriter(
-                    LeRobotWriterConfig(
-                        Path(config.lerobot_root), fps=config.fps, video=VideoConfig(config.video_codec),
-                        include_failed=config.include_failed,
-                    ),
-                    UnitConverter(calibration, use_degrees=config.use_degrees),
-                )
-            )
+            writers.append(_output("hdf5_path", config.hdf5_path, lambda: Hdf5DemoWriter(hdf5, mapping)))
+        except OutputExistsError as exc:
+            raise OutputExistsError(f"{exc}. {RESUME_HINT}") from None
+    if config.lerobot_root:
+        lerobot = LeRobotWriterConfig(Path(config.lerobot_root), fps=config.fps, video=VideoConfig(config.video_codec),
+                                      include_failed=config.include_failed)
+        units = UnitConverter(calibration, use_degrees=config.use_degrees)
+        try:
+            writers.append(_output("lerobot_root", config.lerobot_root, lambda: LeRobotDatasetWriter(lerobot, units)))
         except BaseException:
             if created is not None:
                 created.unlink(missing_ok=True)
             raise
     return DemoRecorder(config.recorder_config(), writers), mapping
+
+
+def _output(parameter: str, path: str, make: Callable[[], EpisodeWriter]) -> EpisodeWriter:
+    """make() the writer; an OSError (no such folder, no permission) becomes a RecorderError naming the parameter."""
+    try:
+        return make()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise RecorderError(
+            f"{parameter} {path!r}: cannot write there ({reason}). Give a writable path, e.g. "
+            f"`--set recorder.{parameter}=...` (so101 run) or `{parameter}:` in the recorder's params file"
+        ) from None

@@ -152,7 +152,8 @@ def test_ros2_launch_and_the_runner_emulate_the_same_bus(uart_timing, tmp_path):
 
     graph = teleop_graph(TeleopArgs(emulate=True, emulator_dir=str(tmp_path), uart_timing=uart_timing, emulator_seed=5))
     faults = FaultConfig(drop_reply_rate=0.05, corrupt_checksum_rate=0.03, latency_spike_rate=0.01,
-                         latency_spike_s=0.02, error_bits={4: 0x20}, reorder_sync_read_rate=0.1)
+                         latency_spike_s=0.02, error_bits={4: 0x20}, reorder_sync_read_rate=0.1,
+                         power_cycle_at_s=(2.5, 1.0), stalls={6: 2300})
     graph = graph.with_emulator("follower", faults=faults, initial_positions={1: 2048, 2: 1500})
     for emulator in graph.emulators:
         assert config_from_args(build_parser().parse_args(emulator.cli_arguments())) == emulator.emulator_config()

@@ -78,4 +78,7 @@ def test_each_launch_file_starts_the_graph_nodes_and_emulators(name, tmp_path):
     ]
     processes = [a for a in actions if isinstance(a, ExecuteProcess) and not isinstance(a, Node)]
     assert len(processes) == len(graph.emulators)
-    assert len([a for a in actions if isinstance(a, RegisterEventHandler)]) == len(graph.emulators)
+    # per emulator: its ready line starts its arm node; per process (nodes, emulators): its exit stops the launch
+    handlers = [a for a in actions if isinstance(a, RegisterEventHandler)]
+    direct = [n for n in graph.nodes if graph.emulator_for(n) is None]
+    assert len(handlers) == 2 * len(graph.emulators) + len(direct)

@@ -51,6 +51,14 @@ def test_explicit_parameters_win_over_files_and_later_files_over_earlier(tmp_pat
     assert effective_parameters(node) == {"rate_hz": 20.0, "arm_id": "b"}
 
 
+@pytest.mark.parametrize("text,value", [("1.0e3", 1000.0), ("1e3", 1000.0), ("-2.5E-1", -0.25), (".5e1", 5.0),
+                                        ("1.5", 1.5), ("10", 10), ("'1e3'", "1e3"), ("1e", "1e")])
+def test_values_are_typed_as_rcl_types_them(tmp_path, text, value):
+    path = write(tmp_path, f"follower:\n  ros__parameters:\n    x: {text}\n")
+    parsed = read_param_file(path).parameters_for("/follower")["x"]
+    assert parsed == value and type(parsed) is type(value)
+
+
 def test_lists_become_tuples(tmp_path):
     path = write(tmp_path, "teleop:\n  ros__parameters:\n    joint_scale: [1.0, 2.0]\n")
     assert read_param_file(path).parameters_for("/teleop") == {"joint_scale": (1.0, 2.0)}

@@ -72,5 +72,44 @@ def test_bad_option_values_are_refused_by_the_parser(capsys):
     assert "a ROS domain id is 0..232" in capsys.readouterr().err
 
 
+def test_floats_in_scientific_notation_are_floats_as_rcl_reads_them(tmp_path):
+    params = tmp_path / "follower.yaml"
+    params.write_text(
+        "/**/follower:\n  ros__parameters:\n    max_velocity_rad_s: 1.5e0\n    command_timeout_s: 2.5E-1\n"
+    )
+    graph = run_graph_of("follower", "--follower-params-file", str(params), "--set", "follower.rate_hz=1.0e2",
+                         "--set", "follower.max_relative_target_rad=2e-1")
+    assert graph.node("follower").parameters["rate_hz"] == 100.0
+    assert graph.node("follower").parameters["max_relative_target_rad"] == 0.2
+    from so101_bringup.graph_checks import check_graph
+    from so101_bringup.param_files import effective_parameters
+
+    check_graph(graph)  # the types are the node's: the checks that would refuse a string pass
+    assert effective_parameters(graph.node("follower"))["command_timeout_s"] == 0.25
+
+
+@pytest.mark.parametrize("command", [["run", "follower"], ["status", "--duration", "0"], ["demo", "--episodes", "1"]])
+def test_a_domain_id_beyond_232_is_refused_before_dds_sees_it(command, capsys, monkeypatch):
+    monkeypatch.setenv("ROS_DOMAIN_ID", "300")
+    assert main(command) == 1
+    assert "ROS_DOMAIN_ID='300' is not a ROS domain id (0..232)" in capsys.readouterr().err
+    monkeypatch.delenv("ROS_DOMAIN_ID")
+    with pytest.raises(SystemExit):
+        main([*command, "--domain-id", "233"])
+    assert "a ROS domain id is 0..232, got '233'" in capsys.readouterr().err
+
+
 def test_demo_is_still_a_command():
     assert build_parser().parse_args(["demo", "--episodes", "1"]).func.__name__ == "_demo"
+
+
+def test_a_link_held_by_another_emulator_is_refused_naming_the_option_to_move_it(tmp_path, capsys):
+    from so101_hardware.emulator import BusEmulator, EmulatorConfig
+    from tests_support.ros import domain_for_this_process
+
+    with BusEmulator(EmulatorConfig(link=str(tmp_path / "so101_follower"), uart_timing=False)):
+        code = main(["run", "follower", "--emulate", "--emulator-dir", str(tmp_path),
+                     "--domain-id", str(domain_for_this_process())])
+    error = capsys.readouterr().err
+    assert code == 1 and "served by another running emulator" in error and "--emulator-dir DIR" in error
+    assert "choose another --link" not in error

@@ -125,6 +125,7 @@ class BenchServo:
         self.clock = FakeClock()
         self.goals: list[GoalRecord] = []
         self.error_bits = 0
+        self.stall: int | None = None
         self.servo = EmulatedServo(
             1,
             1_000_000,
@@ -135,6 +136,7 @@ class BenchServo:
             noise=random.Random(0),
             record_goal=self.goals.append,
             injected_errors=lambda: self.error_bits,
+            injected_stall=lambda: self.stall,
         )
 
 

@@ -137,3 +137,29 @@ def test_client_at_the_wrong_baud_gets_no_reply(make_emulator, raw_client):
 def test_a_baud_within_tolerance_is_heard(make_emulator, raw_client):
     emu = make_emulator()
     assert raw_client(emu, baudrate=1_020_000).transact(sts_protocol.ping(1), 6) == sts_protocol.status(1)
+
+
+def test_scheduled_power_cycles_reset_every_servo_once_each(make_emulator):
+    emu = make_emulator(faults=FaultConfig(power_cycle_at_s=(0.3, 0.1)))
+    assert emu.wait_until(lambda: emu.stats.power_cycles == 1, 5)
+    for motor_id in (1, 6):
+        emu.servo(motor_id).write_register("Acceleration", 254)
+        emu.servo(motor_id).write_register("Torque_Enable", 1)
+    assert emu.wait_until(lambda: emu.stats.power_cycles == 2, 5)
+    for motor_id in (1, 6):
+        servo = emu.servo(motor_id)
+        assert (servo.read_register("Torque_Enable"), servo.read_register("Acceleration")) == (0, 0)
+    assert emu.faults.power_cycle_at_s == (0.1, 0.3)
+
+
+def test_stalls_are_checked_and_only_on_follower_buses(make_emulator):
+    with pytest.raises(ValueError, match="outside 0..4095"):
+        FaultConfig(stalls={6: 5000})
+    emu = make_emulator()
+    emu.stall_joint(6, 2100)
+    assert emu.faults.stalls == {6: 2100}
+    emu.release_joint(6)
+    assert emu.faults.stalls == {}
+    leader = make_emulator(role="leader")
+    with pytest.raises(RuntimeError, match="follower bus"):
+        leader.stall_joint(6, 2100)

@@ -110,6 +110,53 @@ def test_overload_with_unloading_enabled_cuts_torque(bench_servo):
     assert bench.servo.read_register("Status") == ServoErrorBits.OVERLOAD
 
 
+def test_a_stall_stops_the_shaft_and_sustained_load_trips_the_overload_protection(bench_servo):
+    bench = bench_servo(2500)
+    servo = bench.servo
+    bench.stall = 2000  # an object the joint closes on
+    servo.write_register("Torque_Enable", 1)
+    servo.write_register("Goal_Position", 1500)
+    protection_s = servo.read_register("Protection_Time") * 0.01  # 2 s by default
+    for _ in range(round(protection_s / 0.1) - 2):
+        bench.clock.advance(0.1)
+        assert servo.read_register("Status") == 0
+    assert servo.actual_position == 2000
+    assert servo.read_register("Present_Load") <= -servo.read_register("Overload_Torque") * 10  # pushing down
+    for _ in range(4):
+        bench.clock.advance(0.1)
+        servo.read_register("Status")
+    assert servo.read_register("Status") == ServoErrorBits.OVERLOAD
+    assert servo.read_register("Present_Load") == 0  # the protection cut the torque
+    bench.stall = None
+    bench.clock.advance(1.0)
+    assert servo.actual_position == 2000  # still limp: the trip holds until torque is re-enabled
+    servo.write_register("Torque_Enable", 1)
+    bench.clock.advance(1.0)
+    assert servo.read_register("Status") == 0 and servo.actual_position == 1500
+
+
+def test_a_stall_blocks_only_the_side_it_faces(bench_servo):
+    bench = bench_servo(2500)
+    bench.stall = 2000
+    bench.servo.write_register("Torque_Enable", 1)
+    bench.servo.write_register("Goal_Position", 3000)  # away from the obstacle: free
+    bench.clock.advance(1.0)
+    assert bench.servo.actual_position == 3000
+
+
+def test_power_cycle_resets_ram_and_clears_a_tripped_protection(bench_servo):
+    bench = bench_servo(2500)
+    servo = bench.servo
+    bench.stall = 2000
+    for name, value in (("Acceleration", 254), ("Torque_Enable", 1), ("Goal_Position", 1000)):
+        servo.write_register(name, value)
+    bench.clock.advance(5.0)
+    assert servo.read_register("Status") == ServoErrorBits.OVERLOAD
+    servo.power_cycle()
+    assert [servo.read_register(n) for n in ("Torque_Enable", "Acceleration", "Status")] == [0, 0, 0]
+    assert servo.read_register("Goal_Position") == servo.read_register("Present_Position")
+
+
 def test_supply_and_temperature_registers_are_plausible(bench_servo):
     servo = bench_servo().servo
     voltages = {servo.read_register("Present_Voltage") for _ in range(50)}

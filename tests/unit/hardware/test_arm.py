@@ -31,6 +31,47 @@ def test_connect_names_every_missing_motor_and_closes_the_port(make_emulator):
     assert not arm.bus.is_open
 
 
+def test_a_silent_bus_suggests_the_baud_rate(make_emulator):
+    emulator = make_emulator(baudrate=500_000)  # the arm is at 500 kbps, the client at the default 1 Mbps
+    with pytest.raises(MissingMotorsError) as info:
+        arm_on(emulator).connect()
+    message = str(info.value)
+    assert "ids that answered: none" in message and "No motor answered at 1000000 baud" in message
+    assert f"so101-scan --port {emulator.port} --baud all" in message
+
+
+def test_two_servos_sharing_an_id_are_named_as_such(make_emulator):
+    emulator = make_emulator()
+    emulator.servo(4).write_register("ID", 3)  # motor 4 set to motor 3's id, as a swapped-in spare can be
+    with pytest.raises(MissingMotorsError) as info:
+        arm_on(emulator).connect()
+    assert info.value.missing == {4: "wrist_flex"}
+    assert "two servos share an id" in str(info.value) and "so101-setup-motors" in str(info.value)
+
+
+def test_a_motor_on_a_stray_id_is_named(make_emulator):
+    emulator = make_emulator()
+    emulator.servo(6).write_register("ID", 9)
+    with pytest.raises(MissingMotorsError, match="unexpected id\\(s\\) 9"):
+        arm_on(emulator).connect()
+
+
+def test_check_torque_tells_a_reboot_from_torque_switched_off(make_emulator):
+    emulator = make_emulator()
+    arm = SO101Arm(FeetechBus(BusConfig(emulator.port)), ArmRole.FOLLOWER)  # default reply window
+    arm.connect()
+    arm.configure()
+    arm.enable_torque()
+    assert not arm.check_torque()
+    emulator.servo(2).write_register("Torque_Enable", 0)
+    assert arm.check_torque().torque_lost == (2,) and not arm.torque_enabled
+    emulator.power_cycle()
+    assert arm.check_torque().rebooted == (1, 2, 3, 4, 5, 6)
+    arm.restore_ram_settings()
+    assert not arm.check_torque()
+    arm.disconnect()
+
+
 def test_follower_configuration_is_lerobots_and_persists(make_emulator):
     emu = make_emulator()
     arm = arm_on(emu)
@@ -97,6 +138,17 @@ def test_disconnect_releases_the_other_motors_when_one_is_dead(make_emulator):
     arm.disconnect()
     assert not arm.bus.is_open
     assert [emu.servo(i).read_register("Torque_Enable") for i in (1, 3, 4, 5, 6)] == [0] * 5
+
+
+def test_disconnect_with_the_adapter_gone_says_so_once(make_emulator, caplog):
+    emu = make_emulator()
+    arm = SO101Arm(FeetechBus(BusConfig(emu.port)), ArmRole.FOLLOWER)
+    arm.connect()
+    arm.enable_torque()
+    emu.unplug_bus()
+    arm.disconnect()
+    warnings = [r.getMessage() for r in caplog.records if "could not release torque" in r.getMessage()]
+    assert len(warnings) == 1 and "the servos hold until powered off" in warnings[0]
 
 
 def test_goal_writes_validate_their_input(make_emulator):

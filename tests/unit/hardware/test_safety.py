@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from so101_hardware.safety import SafetyFilter, SafetyLimits
+from so101_hardware.safety import GraspGuard, SafetyFilter, SafetyLimits
 
 LIMITS = SafetyLimits.create([-1.0, -2.0], [1.0, 2.0], max_step=0.1, command_timeout_s=0.2)
 
@@ -128,3 +128,35 @@ def test_never_exceeds_limits_or_step_on_random_commands():
         assert np.all(target >= LIMITS.lower) and np.all(target <= LIMITS.upper)
         assert np.all(np.abs(target - present) <= LIMITS.max_step + 1e-12)
         present = target
+
+
+# --- the gripper's grasp guard ------------------------------------------------------------------
+
+
+def test_grasp_guard_trips_on_a_sustained_stall_only():
+    guard = GraspGuard(joint=1, load_limit=20.0, hold_s=0.5, release=0.05)
+    assert not guard.update(0.0, load=-30.0, speed=0.0, present=1.0, target=0.5)
+    assert not guard.update(0.4, load=-30.0, speed=0.0, present=1.0, target=0.5)
+    assert not guard.update(0.45, load=-30.0, speed=1.0, present=1.0, target=0.5), "moving: not a grasp"
+    assert not guard.update(0.5, load=-30.0, speed=0.0, present=1.0, target=0.5), "the timer restarted"
+    assert not guard.update(0.6, load=-10.0, speed=0.0, present=1.0, target=0.5), "light load: not a squeeze"
+    assert not guard.update(0.7, load=-30.0, speed=0.0, present=1.0, target=0.5)
+    assert guard.update(1.2, load=-30.0, speed=0.0, present=1.0, target=0.5)
+    assert guard.tripped and guard.counters["gripper_backed_off"] == 1
+
+
+def test_grasp_guard_holds_commands_that_squeeze_on_and_lets_go_when_opened():
+    guard = GraspGuard(joint=1, load_limit=20.0, hold_s=0.1, release=0.05)
+    guard.update(0.0, -30.0, 0.0, present=1.0, target=0.5)
+    assert guard.update(0.2, -30.0, 0.0, present=1.0, target=0.5)  # was closing (target below)
+    present = np.array([0.3, 1.0])
+    np.testing.assert_array_equal(guard.guard(np.array([0.2, 0.4]), present), [0.2, 1.0])  # squeezing on: held
+    np.testing.assert_array_equal(guard.guard(np.array([0.2, 1.02]), present), [0.2, 1.0])  # a hair open: held
+    assert guard.tripped
+    np.testing.assert_array_equal(guard.guard(np.array([0.2, 1.3]), present), [0.2, 1.3])  # opening: passes
+    assert not guard.tripped
+
+
+def test_grasp_guard_off_with_zero_time():
+    guard = GraspGuard(joint=0, load_limit=20.0, hold_s=0.0, release=0.05)
+    assert not any(guard.update(t, -100.0, 0.0, 1.0, 0.0) for t in (0.0, 10.0))

@@ -64,6 +64,10 @@ def test_replay_server_of_a_lerobot_dataset_stops_on_the_kill_endpoint(lerobot_d
     (["--backend", "replay"], "--backend replay needs --dataset"),
     (["--backend", "replay", "--dataset", "/nonexistent.hdf5"], "no dataset at /nonexistent.hdf5"),
     (["--backend", "replay", "--protocol", "n2"], "unknown GR00T wire generation"),
+    (["--backend", "replay", "--max-request-mb", "0"], "--max-request-mb: must be a positive size"),
+    (["--backend", "replay", "--max-request-mb", "-3"], "--max-request-mb: must be a positive size"),
+    (["--backend", "replay", "--max-request-mb", "nan"], "--max-request-mb: must be a positive size"),
+    (["--backend", "replay", "--dataset", "x.hdf5", "--api-token", ""], "the API token must not be empty"),
 ])
 def test_bad_setups_exit_2_with_a_message(args, message):
     result = subprocess.run([*SERVER, "--port", "0", *args], capture_output=True, text=True, timeout=60)
@@ -76,3 +80,13 @@ def test_different_units_without_a_calibration_exit_with_a_hint(isaaclab_hdf5):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "--calibration PATH" in result.stderr
+
+
+def test_serving_beyond_loopback_without_a_token_warns():
+    result = subprocess.run([*SERVER, "--port", "0", "--host", "0.0.0.0", "--backend", "replay", "--dataset",
+                             "/nonexistent.hdf5"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "no dataset" in result.stderr  # stops before binding anything
+    assert "serving on 0.0.0.0 without --api-token" in result.stderr
+    quiet = subprocess.run([*SERVER, "--port", "0", "--host", "0.0.0.0", "--api-token", "s3cret", "--backend",
+                            "replay", "--dataset", "/nonexistent.hdf5"], capture_output=True, text=True, timeout=60)
+    assert "without --api-token" not in quiet.stderr

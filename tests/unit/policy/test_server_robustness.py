@@ -1,14 +1,20 @@
 """Whatever a client sends, the server answers with an error reply in the protocol's format and keeps serving."""
 from __future__ import annotations
 
+import random
+import threading
+import tracemalloc
+
 import msgpack
 import numpy as np
 import pytest
 import zmq
 
 from so101_policy import PolicyServer, Protocol, ServerConfig
+from so101_policy.wire import arrays, codec
 from so101_policy.wire.codec import TORCH_ZIP_MAGIC, pack, unpack
 from so101_policy.wire.envelope import request
+from so101_policy.wire.generations import ArrayForm
 
 
 class RawClient:
@@ -60,7 +66,11 @@ BAD_REQUESTS = [
     (authorised("get_action", {"observation": {}, "options": 3}), "'options' must be a map or nil"),
     (authorised("reset", {"options": None, "extra": 1}), "reset data must be"),
     (authorised("ping", "x" * 70_000), "Request too large: 700"),
-    (msgpack.packb({b"nd": True, b"type": "|O", b"kind": b"O", b"shape": [1], b"data": b"x"}), "pickle"),
+    (msgpack.packb({b"nd": True, b"type": "|O", b"kind": b"O", b"shape": [1], b"data": b"x"}), "Unauthorized"),
+    (msgpack.packb({"endpoint": "get_action", "api_token": "s3cret",
+                    "data": {b"nd": True, b"type": "|O", b"kind": b"O", b"shape": [1], b"data": b"x"}}), "pickle"),
+    (msgpack.packb({"endpoint": "ping", "api_token": "s3cret"}) + b"\xc0", "1 bytes follow the message"),
+    (b"\xdd\xff\xff\xff\xff\xc0", "cannot fit in the message"),
     (b"\x91" * 20_000 + b"\xc0", "Malformed request"),  # nesting deeper than msgpack's stack
 ]
 
@@ -143,5 +153,138 @@ def test_the_server_binds_loopback_by_default(replay_policy):
     server = PolicyServer(replay_policy, ServerConfig(port=0))
     try:
         assert server.endpoint.startswith("tcp://127.0.0.1:")
+    finally:
+        server.close()
+
+
+def test_a_multipart_message_gets_an_error_reply_and_the_server_serves_on(raw):
+    client, served = raw
+    client.socket.send_multipart([authorised("ping"), b"a second frame", b"a third"])
+    reply = unpack(client.socket.recv())
+    assert reply == {"error": "Malformed request: 3 frames; a GR00T request is one single-part message"}
+    assert served.thread.is_alive()
+    assert unpack(client.exchange(authorised("ping")))["status"] == "ok"
+
+
+def test_the_token_is_checked_before_the_payload_is_decoded(raw, monkeypatch):
+    client, served = raw
+    decoded_by_server: list[dict] = []
+    original = arrays.decode_array
+
+    def watched(obj: dict):
+        if threading.current_thread() is served.thread:
+            decoded_by_server.append(obj)
+        return original(obj)
+
+    monkeypatch.setattr(codec, "decode_array", watched)
+    payload = {"observation": {"video": {"front": np.zeros((1, 1, 4, 4, 3), np.uint8)}}, "options": None}
+    blob = pack(request("get_action", payload, api_token="wrong"), Protocol.N1_7.array_form)
+    assert unpack(client.exchange(blob)) == {"error": "Unauthorized: Invalid API token"}
+    assert decoded_by_server == [], "nothing of the payload was decoded for a wrong token"
+    client.exchange(pack(request("get_action", payload, api_token="s3cret"), Protocol.N1_7.array_form))
+    assert any(b"nd" in obj for obj in decoded_by_server), "decoded once authorised"
+
+
+def hostile_requests(size: int) -> list[bytes]:
+    """Small requests that made msgpack allocate ~60x their size before, and fuzz around real ones."""
+    n = size - 5
+    envelope_start = msgpack.packb({"endpoint": "get_action", "api_token": "s3cret"})
+    inside_data = b"\x83" + envelope_start[1:] + b"\xa4data"  # a map of 3 entries, the third being data
+    return [
+        b"\xdd" + n.to_bytes(4, "big") + b"\x90" * n,  # one array of empty arrays
+        b"\xdd" + (n // 2).to_bytes(4, "big") + b"\xa2xy" * (n // 3),  # two-character strings (and truncated)
+        b"\xdf" + (n // 2).to_bytes(4, "big") + b"\x00\x80" * (n // 2),  # a map of empty maps
+        inside_data + b"\xdd" + n.to_bytes(4, "big") + b"\x90" * n,  # authorised, the payload hostile
+        inside_data + b"\xdd" + (n // 3).to_bytes(4, "big") + b"\xcd\x01\x00" * (n // 3),  # 16-bit ints
+        inside_data + b"\xdc\x00\xff" + b"\xc4\x00" * 255,  # within the budget: decoded, and refused later
+    ]
+
+
+def test_decoding_allocates_in_proportion_to_the_request(replay_policy):
+    """What the server allocates for one request stays within a small multiple of its size."""
+    server = PolicyServer(replay_policy, ServerConfig(port=0, api_token="s3cret"))  # the default 64 MB limit
+    size = 1 << 20
+    tracemalloc.start()
+    try:
+        for blob in hostile_requests(size):
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            reply = unpack(server.handle(blob))
+            peak = tracemalloc.get_traced_memory()[1] - before
+            assert "error" in reply, reply
+            assert peak < 3 * len(blob) + 1_000_000, (blob[:8], peak)
+    finally:
+        tracemalloc.stop()
+        server.close()
+
+
+def test_fuzzed_requests_get_error_replies_without_tracebacks_or_growth(raw, caplog):
+    """Mutated real requests (arrays of both forms, .npy headers included): an error or an answer, never a
+    traceback in the log, and memory that does not grow with the number of requests."""
+    client, _ = raw
+    rng = random.Random(15)
+    frame = np.zeros((1, 1, 8, 8, 3), np.uint8)
+    observation = {"video": {"front": frame, "wrist": frame},
+                   "state": {"single_arm": np.zeros((1, 1, 5), np.float32), "gripper": np.zeros((1, 1, 1), np.float32)},
+                   "language": {"annotation.human.task_description": [["go"]]}}
+    seeds = [authorised("get_action", {"observation": observation, "options": None}),
+             pack(request("get_action", {"observation": observation, "options": None}, api_token="s3cret"),
+                  ArrayForm.NPY)]
+    tracemalloc.start()
+    try:
+        for round_ in range(600):
+            blob = bytearray(rng.choice(seeds))
+            for _ in range(rng.randint(1, 8)):
+                blob[rng.randrange(len(blob))] = rng.randrange(256)
+            reply = unpack(client.exchange(bytes(blob)))
+            assert isinstance(reply, (dict, list)), reply
+            if round_ == 100:
+                settled = tracemalloc.get_traced_memory()[0]
+        grown = tracemalloc.get_traced_memory()[0] - settled
+    finally:
+        tracemalloc.stop()
+    assert grown < 2_000_000, grown
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info], caplog.text
+
+
+class AcceptingPolicy:
+    """A stand-in for the gr00t backend (no GPU here): answers whatever it is given."""
+
+    def __init__(self):
+        self.seen = []
+
+    def get_action(self, observation, options):
+        self.seen.append(observation)
+        return {"gripper": np.zeros((1, 16, 1), np.float32)}, {}
+
+    def get_modality_config(self):
+        return {}
+
+    def reset(self, options):
+        return {}
+
+
+@pytest.mark.parametrize("protocol", list(Protocol))
+@pytest.mark.parametrize("bad,message", [("nan_state", "holds NaN or infinite values"),
+                                          ("inf_state", "holds NaN or infinite values"),
+                                          ("empty_video", "has no pixels")])
+def test_get_action_refuses_non_finite_state_and_empty_frames_whatever_the_backend(protocol, bad, message):
+    policy = AcceptingPolicy()
+    server = PolicyServer(policy, ServerConfig(protocol=protocol, port=0))
+    try:
+        state = np.zeros((1, 1, 5), np.float32) if protocol.nested else np.zeros((1, 5))
+        frame = np.zeros((1, 1, 8, 8, 3) if protocol.nested else (1, 8, 8, 3), np.uint8)
+        if bad == "nan_state":
+            state[..., 2] = np.nan
+        elif bad == "inf_state":
+            state[..., 0] = -np.inf
+        else:
+            frame = frame[..., :0, :0, :]
+        if protocol.nested:
+            data = {"observation": {"video": {"front": frame}, "state": {"single_arm": state}}, "options": None}
+        else:
+            data = {"video.front": frame, "state.single_arm": state}
+        reply = unpack(server.handle(pack(request("get_action", data), protocol.array_form)))
+        assert message in reply["error"] and policy.seen == []
     finally:
         server.close()

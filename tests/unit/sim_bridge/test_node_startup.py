@@ -1,6 +1,8 @@
 """The sim_bridge nodes refuse bad set-ups at start with one clear error, and leave the ROS context clean."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from rclpy.parameter import Parameter
 
@@ -32,11 +34,28 @@ def test_a_wrongly_typed_parameter_names_node_and_parameter(ros):
 
 def test_an_existing_output_stops_the_recorder_with_what_to_do(ros, tmp_path):
     (tmp_path / "demos.hdf5").write_bytes(b"yesterday")
-    with pytest.raises(NodeStartError, match=r"node under_test: .*demos.hdf5 already exists; pass resume=True"):
+    advice = r"node under_test: .*demos.hdf5 already exists; resume .*--set recorder.resume=true"
+    with pytest.raises(NodeStartError, match=advice):
         start(RecorderNode, ros, hdf5_path=str(tmp_path / "demos.hdf5"), lerobot_root="", keyboard=False)
     assert issubclass(NodeStartError, STARTUP_ERRORS) and issubclass(ConfigError, NodeStartError), "one line"
     ros.try_shutdown()
     assert not ros.ok()
+
+
+@pytest.mark.parametrize("where", ["a file as the folder", "a read-only folder"])
+def test_an_unwritable_output_names_the_parameter(ros, tmp_path, where):
+    if where == "a file as the folder":
+        (tmp_path / "not_a_folder").write_text("")
+        path = tmp_path / "not_a_folder" / "demos.hdf5"
+    else:
+        (tmp_path / "locked").mkdir()
+        (tmp_path / "locked").chmod(0o500)
+        path = tmp_path / "locked" / "sub" / "demos.hdf5"
+        if os.access(tmp_path / "locked", os.W_OK):
+            pytest.skip("running as root: a read-only folder is still writable")
+    refusal = rf"node under_test: hdf5_path '{path}': cannot write there .*--set recorder.hdf5_path="
+    with pytest.raises(NodeStartError, match=refusal):
+        start(RecorderNode, ros, hdf5_path=str(path), lerobot_root="", keyboard=False)
 
 
 def test_an_unknown_twin_camera_stops_the_twin_naming_the_scenes_cameras(ros):

@@ -80,6 +80,19 @@ def test_an_episode_on_time_records_every_step_without_drops_at_its_edges(make_s
     assert (status.recording, status.saved, status.failed, status.steps) == (False, 1, 0, summary.steps)
 
 
+def test_closing_mid_episode_keeps_it_as_a_failure_and_says_so(make_session, tmp_path, caplog):
+    """Ctrl-C while recording: what was recorded is saved (success=false), never dropped."""
+    session, clock = make_session()
+    session.start("interrupted task").result(TIMEOUT_S)
+    feed(session, 100.0, 1.5)
+    clock.now = 101.5
+    session.close()
+    (demo,) = read_hdf5_demos(tmp_path / "demos.hdf5").demos
+    assert not demo.success and demo.instruction == "interrupted task" and demo.num_samples >= 35
+    assert "recording interrupted by shutdown: episode 1 (failure)" in caplog.text
+    assert "→ data/demo_0; saved as a failed episode (success=false)" in caplog.text
+
+
 def test_a_failed_episode_is_counted_and_kept_with_success_false(make_session, tmp_path):
     session, clock = make_session()
     session.start("task").result(TIMEOUT_S)
