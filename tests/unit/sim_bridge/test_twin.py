@@ -211,6 +211,8 @@ def test_object_poses_are_the_scene_objects_in_the_robot_frame():
 
 def test_forward_kinematics_is_the_twins_gripper_link_in_the_base_frame():
     """So101Kinematics (the bare MJCF) against the composed scene's own body poses, wxyz quaternions."""
+    import mujoco
+
     from so101_sim_bridge.geometry import pose_to_matrix, relative_pose
     from so101_sim_bridge.twin.kinematics import So101Kinematics
 
@@ -223,6 +225,7 @@ def test_forward_kinematics_is_the_twins_gripper_link_in_the_base_frame():
             twin.set_targets(twin.joint_names, joints)
             twin.step(0.5)
             measured = twin.state().position
+            mujoco.mj_kinematics(model, data)  # body poses of the present qpos (mj_step leaves the previous ones)
             base = np.concatenate([data.body("so101/base").xpos, data.body("so101/base").xquat])
             gripper = np.concatenate([data.body("so101/gripper").xpos, data.body("so101/gripper").xquat])
             expected = relative_pose(base, gripper)
