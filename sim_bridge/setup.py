@@ -19,7 +19,7 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/config", ["config/fastdds_large_messages.xml"]),
     ],
-    package_data={"so101_sim_bridge.twin": ["scene/*.xml"]},
+    package_data={"so101_sim_bridge.twin": ["scene/*.xml"], "so101_sim_bridge.tasks": ["specs/*.yaml"]},
     install_requires=[
         "so101_hardware",
         "so101_calibration",
@@ -32,6 +32,10 @@ setup(
         "pyarrow>=15",
         "pandas>=2",
         "av>=14",
+        # Task specs; so101-dataset: progress bars, rosbag2 (MCAP, sqlite3) reading.
+        "pyyaml>=6",
+        "rich>=13",
+        "rosbags>=0.11,<0.12",
     ],
     zip_safe=False,
     entry_points={
