@@ -85,6 +85,7 @@ def test_success_and_randomization():
     on_top = {"red_cube": block + [0, 0, 0.0325, 0, 0, 0, 0], "blue_block": block}
     assert is_success(task, 0.9, on_top)
     assert not is_success(task, -0.6, on_top), "still holding it"
+    assert is_success(task, 0.0, on_top), "home, jaws half open"
     assert not is_success(task, 0.9, {**on_top, "red_cube": block + [0.05, 0, 0.0325, 0, 0, 0, 0]})
     nominal = {"red_cube": np.array([0.25, 0, 0.0125, 1, 0, 0, 0]), "blue_block": block, "green_cylinder": block}
     poses = randomized_poses(task, nominal, np.random.default_rng(3))
