@@ -165,6 +165,9 @@ class TaskSpec:
     datagen: DataGenSpec = DataGenSpec()
     randomization: Mapping[str, ObjectRandomization] = field(default_factory=dict)
     success: SuccessSpec | None = None
+    step_hz: int = 60
+    """The Isaac task's environment steps per second (Isaac Lab's default sim.dt 1/60, decimation 1):
+    the row rate of the recorder's leisaac profile."""
     source: str = ""
     """Where the spec was read from (messages)."""
 
@@ -173,6 +176,8 @@ class TaskSpec:
         object.__setattr__(self, "randomization", MappingProxyType(dict(self.randomization)))
         if not self.env_name:
             raise ValueError("env_name (the Isaac task's gym id) must not be empty")
+        if isinstance(self.step_hz, bool) or not isinstance(self.step_hz, int) or not 1 <= self.step_hz <= 1000:
+            raise ValueError(f"step_hz must be an integer rate in Hz, got {self.step_hz!r}")
         if not self.subtasks:
             raise ValueError("a task needs at least one subtask")
         if self.subtasks[-1].subtask_term_signal is not None or self.subtasks[-1].subtask_term_offset_range != (0, 0):
@@ -270,6 +275,7 @@ def _task(data: Any, source: str) -> TaskSpec:
         datagen=DataGenSpec(**datagen),
         randomization=randomization,
         success=SuccessSpec(**success) if success is not None else None,
+        step_hz=data.get("step_hz", 60),
         source=source,
     )
 

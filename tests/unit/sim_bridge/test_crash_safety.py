@@ -40,8 +40,9 @@ def test_sigkill_mid_episode_keeps_finished_demos(tmp_path, feed_episode, caplog
     run_until_recording_then_kill(path)
 
     dataset = read_hdf5_demos(path)  # opens: the file was closed while the episode recorded
-    assert [(d.index, d.success, d.num_samples) for d in dataset.demos] == [(0, True, STEPS), (1, False, STEPS)]
-    assert dataset.total == 2 * STEPS
+    rows = STEPS - 1  # the last step is the last row's post-step state
+    assert [(d.index, d.success, d.num_samples) for d in dataset.demos] == [(0, True, rows), (1, False, rows)]
+    assert dataset.total == 2 * rows
     assert dataset.demos[1].joint_pos[5] == pytest.approx([1.05] * 6)
     staging = tmp_path / "demos.hdf5.recording"
     assert staging.exists()  # the unfinished episode, left behind by the kill
