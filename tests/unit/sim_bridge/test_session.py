@@ -190,7 +190,7 @@ def test_a_writer_failing_mid_episode_stops_it_reports_it_and_the_next_episode_s
 
 def test_the_status_line_shows_episode_duration_frames_and_drops():
     recording = SessionStatus(recording=True, episode=3, started_at=100.0, steps=372, dropped=2, late=1)
-    line = "● REC episode 3  01:12.5  372 frames  2 dropped  1 late  [N success  R failure]"
+    line = "● REC episode 3  01:12.5  372 frames  2 dropped  1 late  [N success  R failure  S subtask end]"
     assert recording.line(now=172.46) == line
     idle = SessionStatus(episode=3, saved=2, failed=1)
     assert idle.line(now=0.0) == "idle  (2 saved, 1 failed)  [B record]"
