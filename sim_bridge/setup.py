@@ -36,11 +36,13 @@ setup(
         "pyyaml>=6",
         "rich>=13",
         "rosbags>=0.11,<0.12",
+        "opencv-python-headless>=4.8",
     ],
     zip_safe=False,
     entry_points={
         "console_scripts": [
             "so101-twin-camera-rate = so101_sim_bridge.twin.camera_rate:main",
+            "so101-dataset = so101_sim_bridge.datasets.cli:main",
             "twin_bridge_node = so101_sim_bridge.nodes.twin_bridge_node:main",
             "mujoco_twin_node = so101_sim_bridge.nodes.mujoco_twin_node:main",
             "recorder_node = so101_sim_bridge.nodes.recorder_node:main",

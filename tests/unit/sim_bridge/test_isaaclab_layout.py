@@ -29,23 +29,8 @@ MOUNT = (2.2, -0.61, 0.89, 0.0, 0.0, 0.0, 1.0)
 ROBOT = "articulation/robot"
 
 
-@pytest.fixture(scope="module")
-def twin_run():
-    """The twin following the scripted operator: per 10 ms tick, time, joints, velocities, targets, objects."""
-    home = PICK_AND_PLACE[0].radians
-    script = [WaypointTrajectory(home[j], [Waypoint(p.radians[j], p.duration_s, p.pause_s) for p in PICK_AND_PLACE[1:]],
-                                 loop=False) for j in range(6)]
-    follower = lambda t: np.array([joint.position(t) for joint in script])  # noqa: E731
-    ticks = {"time": [], "joints": [], "velocities": [], "targets": [], "objects": []}
-    with MujocoTwin(TwinConfig(cameras=(), initial_position=dict(zip(TWIN_JOINT_NAMES, home)))) as twin:
-        for k in range(int((script_duration_s() + 0.3) / TICK_S)):
-            twin.step(k * TICK_S - twin.time_s)
-            twin.set_targets(twin.joint_names, follower(k * TICK_S), stamp_s=k * TICK_S)
-            state = twin.state()
-            for key, value in (("time", twin.time_s), ("joints", state.position), ("velocities", state.velocity),
-                               ("targets", follower(k * TICK_S)), ("objects", twin.object_poses())):
-                ticks[key].append(value)
-    return ticks
+def record(path, twin_run, layout, mapping=None, marks_at=()):
+    return twin_run.record(path, layout, mapping, marks_at, fps=FPS)
 
 
 def task_with_mount(tmp_path):
@@ -58,31 +43,6 @@ def task_with_mount(tmp_path):
     path = tmp_path / "task.yaml"
     path.write_text(yaml.safe_dump(data))
     return load_task(path)
-
-
-def record(path, twin_run, layout, mapping=None, marks_at=()):
-    """Feed the twin's run to a recorder at FPS (synthetic 48x64 frames numbered by step); the saved demo."""
-    task = layout.task
-    objects = tuple(task.scene.objects) if task else ()
-    writer = Hdf5DemoWriter(Hdf5WriterConfig(path, layout=layout, fps=FPS), mapping)
-    base = 1000.0
-    with DemoRecorder(RecorderConfig(cameras=("wrist",), objects=objects), [writer]) as recorder:
-        recorder.start(base, "pick up the red cube", seed=7)
-        frame_every = round(1 / (FPS * TICK_S))
-        for k, t in enumerate(twin_run["time"]):
-            stamp = base + t
-            recorder.add_joint_state(stamp, twin_run["joints"][k], twin_run["velocities"][k])
-            recorder.add_action(stamp, twin_run["targets"][k])
-            for name in objects:
-                recorder.add_object_pose(name, stamp, twin_run["objects"][k][name])
-            if k % frame_every == 0:
-                recorder.add_frame("wrist", Frame(np.full((48, 64, 3), k // frame_every % 250, np.uint8), k, stamp, stamp))
-            if any(abs(t - mark) < TICK_S / 2 for mark in marks_at):
-                recorder.mark_subtask(stamp)
-            recorder.advance(stamp)
-        summary = recorder.stop(base + twin_run["time"][-1], success=True)
-    assert summary.saved_as == ("data/demo_0",)
-    return summary
 
 
 @pytest.fixture(scope="module")
