@@ -125,10 +125,17 @@ def test_teleop_mirrored_into_the_mujoco_twin_is_recorded_into_hdf5_and_lerobot(
         assert all(images.shape == (steps, HEIGHT, WIDTH, 3) for images in demo.images.values())
         assert np.isfinite(demo.actions).all() and np.isfinite(demo.joint_pos).all()
         assert demo.images["front"].std() > 5, "the twin's scene, not a blank frame"
-    assert success.num_samples >= 10
+        # recorder.yaml's task: the twin's objects from /sim/objects/<name>/pose, Mimic's datagen_info
+        for name in ("red_cube", "blue_block", "green_cylinder"):
+            assert demo[f"states/rigid_object/{name}/root_pose"].shape == (steps, 7)
+        assert demo["initial_state/rigid_object/red_cube/root_pose"][0, :3] == pytest.approx([0.25, 0, 0.0125], abs=0.01)
+        assert demo["obs/datagen_info/eef_pose/so101_follower"].shape == (steps, 4, 4)
+        assert demo["obs/ee_frame_state"].shape == (steps, 7)
+    assert success.num_samples >= 9
+    assert dataset.env_args["env_name"] == "SO101-PickRedCube-Mimic-v0"
 
     info = json.loads((lerobot_root / "meta" / "info.json").read_text())
-    frames = success.num_samples
+    frames = success.num_samples + 1  # LeRobot keeps every step; HDF5 rows end one step early (post-step states)
     assert (info["total_episodes"], info["total_frames"], info["fps"]) == (1, frames, FPS)  # the failure is left out
     assert info["features"]["observation.images.front"]["shape"] == [HEIGHT, WIDTH, 3]
     data = pq.read_table(lerobot_root / "data" / "chunk-000" / "file-000.parquet").to_pydict()

@@ -86,6 +86,9 @@ class RecorderNodeConfig(SimMappingParameters):
     task: str = field(
         default="", metadata={"help": "task spec: a shipped id or a YAML file (objects, env_name, subtask signals)"}
     )
+    image_size: tuple[int, ...] = field(
+        default=(), metadata={"help": "HDF5 images [height, width]; empty: the profile's (leisaac 480x640, else as recorded)"}
+    )
     keyboard: bool = field(
         default=True, metadata={"help": "B/N/R keys and a status line when stdin is a terminal"}
     )
@@ -103,6 +106,8 @@ class RecorderNodeConfig(SimMappingParameters):
             raise ValueError(f"flush_every must be >= 1 step, got {self.flush_every}")
         if self.profile not in PROFILES:
             raise ValueError(f"profile {self.profile!r} unknown; profiles are {', '.join(PROFILES)}")
+        if self.image_size and len(self.image_size) != 2:
+            raise ValueError(f"image_size must be [height, width] or empty, got {list(self.image_size)}")
         object.__setattr__(self, "_task", load_task(self.task) if self.task else None)
 
     @property
@@ -150,7 +155,8 @@ def open_recorder(config: RecorderNodeConfig) -> tuple[DemoRecorder, SimMapping]
         created = None if path.exists() else path
         file_units = SimUnits.LEISAAC if leisaac else mapping_config.units
         extra = {"cameras": list(config.camera_topic_map), "sim_units": file_units.value}
-        layout = LayoutConfig(profile=config.profile, task=config.task_spec)
+        layout = LayoutConfig(profile=config.profile, task=config.task_spec,
+                              image_size=tuple(config.image_size) if config.image_size else None)
         writers.append(
             Hdf5DemoWriter(
                 Hdf5WriterConfig(path, resume=config.resume, layout=layout, flush_every=config.flush_every,
