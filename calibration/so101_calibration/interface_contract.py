@@ -123,6 +123,8 @@ TELEOP_ENGAGE = Service("teleop/engage", SET_BOOL)
 """true ramps the follower to the leader, then mirrors; false: the follower holds."""
 POLICY_RUN = Service("policy/run", SET_BOOL)
 """true streams policy actions from the present pose; false stops (the follower holds)."""
+SIM_RESET_OBJECTS = Service("/sim/reset_objects", TRIGGER)
+"""The simulator puts its scene's objects back where the scene starts them (between demos)."""
 RECORDER_START = Service("recorder/start", TRIGGER)
 RECORDER_STOP = Service("recorder/stop", SET_BOOL)
 """data = success."""
@@ -136,7 +138,7 @@ TOPICS: tuple[Topic, ...] = (
     POLICY_INSTRUCTION, POLICY_CHUNK, DIAGNOSTICS,
 )
 SERVICES: tuple[Service, ...] = (
-    FOLLOWER_ESTOP, TELEOP_ENGAGE, POLICY_RUN, RECORDER_START, RECORDER_STOP, RECORDER_DISCARD,
+    FOLLOWER_ESTOP, TELEOP_ENGAGE, POLICY_RUN, SIM_RESET_OBJECTS, RECORDER_START, RECORDER_STOP, RECORDER_DISCARD,
     RECORDER_MARK_SUBTASK,
 )
 

@@ -29,7 +29,7 @@ def test_the_names_are_the_ones_other_tools_use():
     }
     assert {service.name for service in contract.SERVICES} == {
         "follower/estop", "teleop/engage", "policy/run", "recorder/start", "recorder/stop", "recorder/discard",
-        "recorder/mark_subtask",
+        "recorder/mark_subtask", "/sim/reset_objects",
     }
     assert (contract.LOOPBACK_HOST, contract.POLICY_PORT) == ("127.0.0.1", 5555)
 

@@ -47,6 +47,7 @@ from so101_calibration.interface_contract import (
     RECORDER_START,
     RECORDER_STOP,
     SIM_CAMERA_IMAGE,
+    SIM_RESET_OBJECTS,
     TELEOP_ENGAGE,
     camera_topics,
 )
@@ -181,6 +182,7 @@ class _Demo:
 
     def _record_one(self, index: int) -> None:
         name = f"{report.EPISODE_PREFIX}{index}/{self.config.episodes}"
+        self.monitor.call(SIM_RESET_OBJECTS)  # the operator puts the cube back: every demo starts from the same scene
         self.monitor.call_until_accepted(RECORDER_START, timeout_s=STARTUP_TIMEOUT_S)
         start = time.time()
         if self._script is not None:
@@ -193,6 +195,10 @@ class _Demo:
         self._show_progress(name, duration)
         self.say(f"  {RECORDER_STOP.name}: {self.monitor.call(RECORDER_STOP, True)}")
         self.trace.phases.append(Phase(name, start, time.time()))
+
+    def _twin_on_follower(self) -> bool:
+        twin, follower = self.trace.twin.latest(), self.trace.follower.latest()
+        return twin is not None and follower is not None and np.abs(twin - follower).max() < ENGAGE_TOLERANCE_RAD
 
     def _follower_on_leader(self) -> bool:
         leader, follower = self.trace.leader.latest(), self.trace.follower.latest()
@@ -212,8 +218,10 @@ class _Demo:
         try:
             with self._running(report.DEPLOY, self._deploy_graph(server.port, episode.fps)):
                 started = len(self.trace.twin)
-                self._wait_for(lambda: self._policy_inputs_seen() and len(self.trace.twin) > started,
-                               "the twin, and its camera images at the inference node", STARTUP_TIMEOUT_S)
+                self._wait_for(lambda: self._policy_inputs_seen() and len(self.trace.twin) > started
+                               and self._twin_on_follower(),
+                               "the twin on the follower, and its camera images at the inference node",
+                               STARTUP_TIMEOUT_S)
                 start = time.time()
                 self.say(f"  {POLICY_RUN.name}: {self.monitor.call_until_accepted(POLICY_RUN, True)}")
                 self._show_progress(report.DEPLOY, duration)

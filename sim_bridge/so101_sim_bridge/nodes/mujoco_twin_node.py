@@ -12,7 +12,8 @@ stamps on this machine. A command's stamp (the follower's bus read) is passed to
 own clock, so its servo model carries the target forward to the present (twin.py).
 
 The physics timer also publishes each object of the scene on /sim/objects/<name>/pose
-(geometry_msgs/PoseStamped, robot root frame `base`), which the recorder records.
+(geometry_msgs/PoseStamped, robot root frame `base`), which the recorder records, and the
+service /sim/reset_objects (std_srvs/Trigger) puts them back where the scene starts them.
 
 Cameras render on a thread of their own at camera_rate_hz, never on the executor's thread: a
 software-rendered front camera takes 100+ ms (README), which would stall physics and the echo.
@@ -34,10 +35,11 @@ from so101_calibration.interface_contract import (
     SIM_JOINT_COMMAND,
     SIM_JOINT_STATES,
     SIM_OBJECT_POSE,
+    SIM_RESET_OBJECTS,
 )
 from so101_hardware.metrics import LatencyStats, RateMeter
 from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
-from so101_hardware.ros.endpoints import publisher, subscription
+from so101_hardware.ros.endpoints import publisher, service, subscription
 from so101_hardware.ros.images import image_message
 from so101_hardware.ros.joint_states import joint_state, named_positions
 from so101_hardware.ros.lifecycle import So101Node, node_main
@@ -90,6 +92,7 @@ class MujocoTwinNode(So101Node):
             for name in self.twin.object_names
         }
         subscription(self, SIM_JOINT_COMMAND, self.on_command, name=self.config.command_topic)
+        service(self, SIM_RESET_OBJECTS, self.on_reset_objects)
         self.create_timer(1.0 / self.config.physics_rate_hz, self.on_physics_tick)
         self.diagnostics = DiagnosticsReporter(self, "mujoco twin", self.health)
         self.get_logger().info(
@@ -113,6 +116,12 @@ class MujocoTwinNode(So101Node):
             return
         self.commands_applied += 1
         self.publish_state()  # the echo: the state on the tick that applies the command
+
+    def on_reset_objects(self, _request, response):
+        self.twin.reset_objects()
+        response.success, response.message = True, f"objects back in place: {', '.join(self.twin.object_names)}"
+        self.get_logger().info(response.message)
+        return response
 
     def on_physics_tick(self) -> None:
         self.advance_physics()

@@ -186,6 +186,17 @@ class MujocoTwin:
         with self._lock:
             return self._data.body(body).xpos.copy()
 
+    def reset_objects(self) -> None:
+        """Every object back to its pose in the scene file, at rest (an operator resetting the table between demos)."""
+        with self._lock:
+            for address in self._objects.values():
+                self._data.qpos[address:address + 7] = self._model.qpos0[address:address + 7]
+            for joint in range(self._model.njnt):
+                if self._model.jnt_type[joint] == mujoco.mjtJoint.mjJNT_FREE:
+                    dof = self._model.jnt_dofadr[joint]
+                    self._data.qvel[dof:dof + 6] = 0.0
+            mujoco.mj_forward(self._model, self._data)
+
     def object_poses(self) -> dict[str, np.ndarray]:
         """Each object's pose in the world (= robot root) frame: [x, y, z, qw, qx, qy, qz] (m, unit quaternion)."""
         with self._lock:

@@ -156,7 +156,7 @@ def test_subtask_signals_rise_once_in_order_as_mimic_needs(default_file):
         assert not signal[0] and signal[-1] and np.count_nonzero(np.diff(signal.astype(int))) == 1
     offsets = [s.subtask_term_offset_range for s in task.subtasks]
     assert ends[0] + offsets[0][1] < ends[1] + offsets[1][0], "Mimic's offset assert holds"
-    assert 2.7 * FPS <= ends[0] <= 4.0 * FPS and 6.3 * FPS <= ends[1] <= 7.5 * FPS
+    assert 2.7 * FPS <= ends[0] <= 4.2 * FPS and 6.5 * FPS <= ends[1] <= 8.0 * FPS
 
 
 def test_operator_marks_override_the_rules(tmp_path, twin_run):

@@ -235,3 +235,15 @@ def test_forward_kinematics_is_the_twins_gripper_link_in_the_base_frame():
             assert pose_to_matrix(pose) == pytest.approx(kinematics.gripper_matrix(measured), abs=1e-9)
     # w first: at the zero pose the gripper link is turned 90° about the base's y axis (the MJCF's chain)
     assert kinematics.gripper_pose(np.zeros(6))[3] == pytest.approx(np.cos(np.pi / 4), abs=0.02)
+
+
+def test_reset_objects_puts_them_back_at_rest():
+    with MujocoTwin(TwinConfig(cameras=())) as twin:
+        start = twin.object_poses()
+        twin._data.qpos[twin._objects["red_cube"]] += 0.1  # moved away (as by a grasp)
+        twin._data.qvel[:] = 0.5
+        twin.reset_objects()
+        for name, pose in twin.object_poses().items():
+            assert pose == pytest.approx(start[name])
+        twin.step(0.5)
+        assert twin.object_poses()["red_cube"][:3] == pytest.approx(start["red_cube"][:3], abs=2e-3), "at rest"
