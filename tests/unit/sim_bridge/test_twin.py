@@ -247,3 +247,8 @@ def test_reset_objects_puts_them_back_at_rest():
             assert pose == pytest.approx(start[name])
         twin.step(0.5)
         assert twin.object_poses()["red_cube"][:3] == pytest.approx(start["red_cube"][:3], abs=2e-3), "at rest"
+        moved = start["red_cube"] + [0.03, -0.02, 0, 0, 0, 0, 0]
+        twin.reset_objects({"red_cube": moved})  # a randomized reset (tasks.randomized_poses)
+        assert twin.object_poses()["red_cube"] == pytest.approx(moved)
+        with pytest.raises(ValueError, match="unknown object"):
+            twin.reset_objects({"orange": moved})
