@@ -252,3 +252,22 @@ def test_reset_objects_puts_them_back_at_rest():
         assert twin.object_poses()["red_cube"] == pytest.approx(moved)
         with pytest.raises(ValueError, match="unknown object"):
             twin.reset_objects({"orange": moved})
+
+
+def test_the_jacobian_is_the_derivative_of_forward_kinematics():
+    from so101_sim_bridge.geometry import pose_to_matrix, rotation_vector
+    from so101_sim_bridge.twin.kinematics import So101Kinematics
+
+    kinematics = So101Kinematics()
+    joints = np.array([0.3, -0.4, 0.5, 1.0, 0.2, 0.0])
+    jacobian, base = kinematics.jacobian(joints), kinematics.gripper_matrix(joints)
+    step = 1e-6
+    for j in range(6):
+        moved = joints.copy()
+        moved[j] += step
+        after = kinematics.gripper_matrix(moved)
+        assert (after[:3, 3] - base[:3, 3]) / step == pytest.approx(jacobian[:3, j], abs=1e-5)
+        rotation = after[:3, :3] @ base[:3, :3].T
+        assert rotation_vector(rotation) / step == pytest.approx(jacobian[3:, j], abs=1e-5)
+    assert np.allclose(jacobian[:, 5], 0.0), "the gripper joint moves the jaw, not the gripper link"
+    assert pose_to_matrix(kinematics.gripper_pose(joints)) == pytest.approx(base)
