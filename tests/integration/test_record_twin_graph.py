@@ -135,7 +135,7 @@ def test_teleop_mirrored_into_the_mujoco_twin_is_recorded_into_hdf5_and_lerobot(
         assert demo["obs/datagen_info/eef_pose/so101_follower"].shape == (steps, 4, 4)
         assert demo["obs/ee_frame_state"].shape == (steps, 7)
     assert success.num_samples >= 9
-    assert success["initial_state/rigid_object/red_cube/root_pose"][0, 2] == pytest.approx(0.0125, abs=0.01), "on the table"
+    assert success["initial_state/rigid_object/red_cube/root_pose"][0, 2] == pytest.approx(0.02, abs=0.01), "on the table"
     assert (success.attrs["subtask_annotation"], failure.attrs["subtask_annotation"]) == ("manual", "auto")
     grasp = success["obs/datagen_info/subtask_term_signals/grasp_red_cube"]
     assert not grasp[0] and grasp[-1] and np.count_nonzero(np.diff(grasp.astype(int))) == 1

@@ -94,7 +94,7 @@ def test_objects_rest_on_the_table():
         twin.step(1.0)
         end = twin.body_position("red_cube")
     assert end == pytest.approx(start, abs=2e-3)
-    assert end[2] == pytest.approx(0.0125, abs=2e-3)
+    assert end[2] == pytest.approx(0.02, abs=2e-3)
 
 
 @pytest.mark.parametrize("bad", [dict(cameras=(TwinCameraConfig("wrist"), TwinCameraConfig("wrist"))),
@@ -206,7 +206,7 @@ def test_object_poses_are_the_scene_objects_in_the_robot_frame():
         for name, pose in poses.items():
             assert pose.shape == (7,) and np.linalg.norm(pose[3:]) == pytest.approx(1.0)
             assert pose[:3] == pytest.approx(twin.body_position(name))
-        assert poses["red_cube"][:3] == pytest.approx([0.25, 0.0, 0.0125], abs=2e-3)
+        assert poses["red_cube"][:3] == pytest.approx([0.25, 0.0, 0.02], abs=2e-3)
 
 
 def test_forward_kinematics_is_the_twins_gripper_link_in_the_base_frame():
