@@ -32,8 +32,9 @@ def test_the_demo_records_seed_demos_replays_one_and_reports(tmp_path):
     assert {target: verdict["ok"] for target, verdict in summary.validation.items()} == {
         "isaaclab": True, "leisaac-mimic": True, "lerobot": True, "gr00t": True}, summary.validation
     assert (run_dir / "demos" / "so101_gr00t" / "meta" / "modality.json").exists()
+    # The twin's goals are reported (met or not: the figures depend on the machine's load; the
+    # servo model's own tracking is checked without timing in tests/unit/demo/test_operator.py).
     assert set(summary.twin_goals) == {"twin_vs_follower_p99_rad", "follower_to_twin_echo_p50_ms"}
-    assert summary.tracking_rad["twin_vs_follower"]["worst_p99"] < 0.2, "the servo model (it was 0.35 rad)"
     assert summary.goals_checked > 5_000 and summary.goals_outside_limits == 0, "the emulator's own record"
     # Teleop: the follower follows the scripted operator (lag and clamps included).
     assert summary.tracking_rad["follower_vs_leader (teleop)"]["worst_p99"] < 0.25
