@@ -19,7 +19,7 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/config", ["config/fastdds_large_messages.xml"]),
     ],
-    package_data={"so101_sim_bridge.twin": ["scene/*.xml"]},
+    package_data={"so101_sim_bridge.twin": ["scene/*.xml"], "so101_sim_bridge.tasks": ["specs/*.yaml"]},
     install_requires=[
         "so101_hardware",
         "so101_calibration",
@@ -34,11 +34,17 @@ setup(
         "pyarrow>=15",
         "pandas>=1.3",
         "av>=15",  # 14.x: no opaque stream templates (the remux), svtav1 refuses our settings
+        # Task specs; so101-dataset: progress bars, rosbag2 (MCAP, sqlite3) reading.
+        "pyyaml>=5.4",
+        "rich>=11",
+        "rosbags>=0.11,<0.12",
+        "opencv-python-headless>=4.5",
     ],
     zip_safe=False,
     entry_points={
         "console_scripts": [
             "so101-twin-camera-rate = so101_sim_bridge.twin.camera_rate:main",
+            "so101-dataset = so101_sim_bridge.datasets.cli:main",
             "twin_bridge_node = so101_sim_bridge.nodes.twin_bridge_node:main",
             "mujoco_twin_node = so101_sim_bridge.nodes.mujoco_twin_node:main",
             "recorder_node = so101_sim_bridge.nodes.recorder_node:main",

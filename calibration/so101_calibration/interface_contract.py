@@ -85,6 +85,7 @@ CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
 FLOAT64 = "std_msgs/msg/Float64"
 STRING = "std_msgs/msg/String"
 JOINT_TRAJECTORY = "trajectory_msgs/msg/JointTrajectory"
+POSE_STAMPED = "geometry_msgs/msg/PoseStamped"
 DIAGNOSTIC_ARRAY = "diagnostic_msgs/msg/DiagnosticArray"
 SET_BOOL = "std_srvs/srv/SetBool"
 TRIGGER = "std_srvs/srv/Trigger"
@@ -108,6 +109,10 @@ SIM_JOINT_STATES = Topic("/isaac_joint_states", JOINT_STATE, STATE_QOS)
 """The simulated arm's state, in its joint names and units."""
 SIM_CAMERA_IMAGE = Topic("/sim/cameras/{name}/image_raw", IMAGE, SENSOR_QOS)
 """The simulator's renderings of the real cameras, under the same names."""
+SIM_OBJECT_POSE = Topic("/sim/objects/{name}/pose", POSE_STAMPED, STATE_QOS)
+"""A simulated object's pose (m, unit quaternion) in the robot root frame (frame_id `base`); `{name}` is the
+object's name in the simulator's scene. The recorder records the objects a task spec names (Isaac Lab's
+rigid_object states and Mimic's object poses)."""
 TWIN_TRACKING = Topic("twin/tracking", JOINT_STATE, STATE_QOS)
 """position = twin − target per joint, ROS radians."""
 TWIN_LAG = Topic("twin/lag", FLOAT64, STATE_QOS)
@@ -131,21 +136,26 @@ TELEOP_ENGAGE = Service("teleop/engage", SET_BOOL)
 """true ramps the follower to the leader, then mirrors; false: the follower holds."""
 POLICY_RUN = Service("policy/run", SET_BOOL)
 """true streams policy actions from the present pose; false stops (the follower holds)."""
+SIM_RESET_OBJECTS = Service("/sim/reset_objects", TRIGGER)
+"""The simulator puts its scene's objects back where the scene starts them (between demos)."""
 RECORDER_START = Service("recorder/start", TRIGGER)
 RECORDER_STOP = Service("recorder/stop", SET_BOOL)
 """data = success."""
 RECORDER_DISCARD = Service("recorder/discard", TRIGGER)
+RECORDER_MARK_SUBTASK = Service("recorder/mark_subtask", TRIGGER)
+"""The operator marks the end of the current subtask at this step (LeIsaac's manual annotation)."""
 
 TOPICS: tuple[Topic, ...] = (
     LEADER_JOINT_STATES, FOLLOWER_JOINT_STATES, FOLLOWER_JOINT_COMMANDS, FOLLOWER_FAULT, CAMERA_IMAGE, CAMERA_INFO,
-    SIM_JOINT_COMMAND, SIM_JOINT_STATES, SIM_CAMERA_IMAGE, TWIN_TRACKING, TWIN_LAG, POLICY_INSTRUCTION,
-    POLICY_CHUNK, DIAGNOSTICS,
+    SIM_JOINT_COMMAND, SIM_JOINT_STATES, SIM_CAMERA_IMAGE, SIM_OBJECT_POSE, TWIN_TRACKING, TWIN_LAG,
+    POLICY_INSTRUCTION, POLICY_CHUNK, DIAGNOSTICS,
 )
 """The stack's own topics. ROBOT_DESCRIPTION and STATE_PUBLISHER_JOINT_STATES are robot_state_publisher's
 (rviz:=true), names ROS gives them: listed for the graph that remaps them, not here, so that the same
 words used for other things (a parameter, a diagnostics key) are not taken for topic names."""
 SERVICES: tuple[Service, ...] = (
-    FOLLOWER_ESTOP, FOLLOWER_REENABLE, TELEOP_ENGAGE, POLICY_RUN, RECORDER_START, RECORDER_STOP, RECORDER_DISCARD,
+    FOLLOWER_ESTOP, FOLLOWER_REENABLE, TELEOP_ENGAGE, POLICY_RUN, SIM_RESET_OBJECTS, RECORDER_START, RECORDER_STOP,
+    RECORDER_DISCARD, RECORDER_MARK_SUBTASK,
 )
 
 

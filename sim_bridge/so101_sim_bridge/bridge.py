@@ -52,7 +52,7 @@ class TwinBridgeConfig(SimMappingParameters):
     command_topic: str = field(default=SIM_JOINT_COMMAND.name, metadata={"help": "the simulator's command topic"})
     state_topic: str = field(default=SIM_JOINT_STATES.name, metadata={"help": "the simulator's joint state topic"})
     publish_rate_hz: float = field(
-        default=0.0, metadata={"help": "0: forward every source state; else at most this rate (newest state)"}
+        default=0.0, metadata={"help": "0: forward every source state; else at most this rate (the others dropped)"}
     )
 
     def __post_init__(self) -> None:

@@ -108,6 +108,7 @@ def test_keys_record_a_success_and_a_failure_with_a_live_status_line(ros, tmp_pa
 
     demos = read_hdf5_demos(hdf5_path).demos
     assert [demo.success for demo in demos] == [True, False, False]
-    assert demos[0].num_samples == first_steps and demos[0].images["wrist"].shape == (first_steps, 48, 64, 3)
+    rows = first_steps - 1  # the last step is the last row's post-step state (isaaclab_layout.py)
+    assert demos[0].num_samples == rows and demos[0].images["wrist"].shape == (rows, 48, 64, 3)
     info = json.loads((lerobot_root / "meta" / "info.json").read_text())
     assert (info["total_episodes"], info["total_frames"]) == (1, first_steps)

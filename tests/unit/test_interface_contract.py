@@ -26,10 +26,11 @@ def test_the_names_are_the_ones_other_tools_use():
         "leader/joint_states", "follower/joint_states", "follower/joint_commands", "follower/fault",
         "cameras/{name}/image_raw",
         "cameras/{name}/camera_info", "/isaac_joint_command", "/isaac_joint_states", "/sim/cameras/{name}/image_raw",
-        "twin/tracking", "twin/lag", "policy/instruction", "policy/chunk", "/diagnostics",
+        "/sim/objects/{name}/pose", "twin/tracking", "twin/lag", "policy/instruction", "policy/chunk", "/diagnostics",
     }
     assert {service.name for service in contract.SERVICES} == {
-        "follower/estop", "follower/reenable", "teleop/engage", "policy/run", "recorder/start", "recorder/stop", "recorder/discard",
+        "follower/estop", "follower/reenable", "teleop/engage", "policy/run", "recorder/start", "recorder/stop",
+        "recorder/discard", "recorder/mark_subtask", "/sim/reset_objects",
     }
     assert (contract.LOOPBACK_HOST, contract.POLICY_PORT) == ("127.0.0.1", 5555)
 

@@ -23,7 +23,7 @@ from tests_support.repo import PACKAGES, REPO
 
 ROS_MODULES = frozenset({
     "rclpy", "rcl_interfaces", "builtin_interfaces", "sensor_msgs", "std_msgs", "std_srvs", "diagnostic_msgs",
-    "trajectory_msgs", "launch", "launch_ros",
+    "trajectory_msgs", "geometry_msgs", "launch", "launch_ros",
 })
 TOOLKIT = "so101_hardware.ros"
 BRINGUP_ROS_SIDE = frozenset({

@@ -16,11 +16,8 @@ import array
 import numpy as np
 from sensor_msgs.msg import CameraInfo, Image
 
+from so101_hardware.cameras.pixels import CHANNELS, RGB8, rgb_from_buffer
 from so101_hardware.ros.stamps import stamp_from_seconds
-
-RGB8, BGR8 = "rgb8", "bgr8"
-ENCODINGS = (RGB8, BGR8)
-_CHANNELS = 3
 
 
 def image_message(rgb: np.ndarray, stamp_s: float, frame_id: str) -> Image:
@@ -30,7 +27,7 @@ def image_message(rgb: np.ndarray, stamp_s: float, frame_id: str) -> Image:
     msg.header.frame_id = frame_id
     msg.height, msg.width = rgb.shape[:2]
     msg.encoding = RGB8
-    msg.step = msg.width * _CHANNELS
+    msg.step = msg.width * CHANNELS
     msg.data = pixel_array(rgb)
     return msg
 
@@ -55,16 +52,4 @@ def rgb_from_image(msg: Image) -> np.ndarray:
 
     ValueError for another encoding or a buffer that does not match the size.
     """
-    if msg.encoding not in ENCODINGS:
-        raise ValueError(f"image encoding {msg.encoding!r} is not supported: publish {RGB8} (or {BGR8})")
-    row = msg.width * _CHANNELS
-    if msg.height < 1 or msg.width < 1 or msg.step < row:
-        raise ValueError(f"image of {msg.width}x{msg.height} with step {msg.step} is malformed")
-    buffer = np.frombuffer(msg.data, dtype=np.uint8)
-    if buffer.size != msg.height * msg.step:
-        raise ValueError(f"image of {msg.height} rows × {msg.step} bytes carries {buffer.size} bytes")
-    pixels = buffer.reshape(msg.height, msg.step)[:, :row].reshape(msg.height, msg.width, _CHANNELS)
-    if msg.encoding == BGR8:
-        pixels = np.ascontiguousarray(pixels[..., ::-1])
-    pixels.setflags(write=False)
-    return pixels
+    return rgb_from_buffer(msg.encoding, msg.height, msg.width, msg.step, msg.data)

@@ -3,7 +3,7 @@
 It is an ordinary participant on the graph's domain, like `so101 status` or an operator's
 terminal: it subscribes leader/follower joint states, follower commands, the simulator's joint
 states (converted back with the twin bridge's mapping), twin/lag, policy/chunk and /diagnostics
-into a Trace, and calls teleop/engage, recorder/start|stop and policy/run as an operator would.
+into a Trace, and calls teleop/engage, /sim/reset_objects, recorder/start|stop and policy/run as an operator would.
 It spins on its own thread (start()/close()); call() blocks the calling thread, never the executor.
 """
 from __future__ import annotations
@@ -33,6 +33,7 @@ from so101_calibration.interface_contract import (
     RECORDER_STOP,
     SENSOR_QOS,
     SIM_JOINT_STATES,
+    SIM_RESET_OBJECTS,
     TELEOP_ENGAGE,
     TWIN_LAG,
     Service,
@@ -42,7 +43,7 @@ from so101_hardware.ros.endpoints import client, subscription
 from so101_hardware.ros.joint_states import MalformedJointState, named_positions, positions_by_name
 from so101_hardware.ros.stamps import seconds_from_stamp
 
-SERVICES = (TELEOP_ENGAGE, RECORDER_START, RECORDER_STOP, POLICY_RUN)
+SERVICES = (TELEOP_ENGAGE, SIM_RESET_OBJECTS, RECORDER_START, RECORDER_STOP, POLICY_RUN)
 
 
 class ServiceCallError(RuntimeError):

@@ -2,7 +2,10 @@
 
 Phase 1 runs the twin graph (leader, follower, teleop, MuJoCo twin, twin bridge, recorder): the
 demo engages teleop, then records `episodes` demos through the recorder's services while the
-operator works the leader (emulated: the scripted pick-and-place of operator.py). Phase 2 serves
+operator works the leader (emulated: the scripted pick-and-place of operator.py), with the demo's
+task spec and the recorder's leisaac profile, so the HDF5 file is ready for Isaac Lab Mimic. The
+LeRobot dataset is then exported in Isaac-GR00T's layout, and each file is checked by
+`so101-dataset validate` for the tool that reads it (the verdicts are printed). Phase 2 serves
 the most complete recorded demo (its LeRobot dataset, as GR00T fine-tuning reads it) with the replay
 backend on a loopback port, runs the deploy graph (follower, inference node) with the twin
 again, and lets the policy drive the follower. A monitor node records every topic; at the end
@@ -44,6 +47,7 @@ from so101_calibration.interface_contract import (
     RECORDER_START,
     RECORDER_STOP,
     SIM_CAMERA_IMAGE,
+    SIM_RESET_OBJECTS,
     TELEOP_ENGAGE,
     camera_topics,
 )
@@ -53,7 +57,11 @@ from so101_policy.embodiment.joint_units import JointUnits
 from so101_policy.server.backends.replay import ReplayPolicy
 from so101_policy.server.datasets import RecordedEpisode, read_episode
 from so101_sim_bridge.bridge import TwinBridgeConfig
+from so101_sim_bridge.datasets import Report, lerobot_to_gr00t, validate
 from so101_sim_bridge.fastdds_profile import PROFILE_FILE, profile_environment
+from so101_sim_bridge.recorder.isaaclab_layout import LEISAAC_PROFILE
+from so101_sim_bridge.tasks import DEMO_TASK
+from so101_sim_bridge.twin import MujocoTwinNodeConfig
 
 Say = Callable[[str], None]
 PROTOCOL = Protocol.N1_7
@@ -67,8 +75,13 @@ RECORD_TAIL_S = 1.0
 max_latency_s (0.5 s) after its time, so stopping at once would cut the move back home short."""
 TWIN_LOAD = (("twin_bridge", "publish_rate_hz", 30.0), ("mujoco_twin", "physics_rate_hz", 50.0))
 """On 2 cores the twin's software-rendered cameras need most of a core: the twin is commanded at
-30 Hz instead of at every follower state and reports its state at 50 Hz (physics still steps
-2 ms up to wall time), which left its cameras 2-3 fps without (the recorder dropped most steps)."""
+most at 30 Hz instead of at every follower state and reports its state at 50 Hz (physics still
+steps 2 ms up to wall time), which left its cameras 2-3 fps without (the recorder dropped most
+steps). The twin's servo model carries each command forward to the present (twin.py), so it
+tracks the follower between commands."""
+RECORDED_IMAGE_SIZE = (MujocoTwinNodeConfig.camera_height, MujocoTwinNodeConfig.camera_width)
+"""The leisaac profile's HDF5 images stay at the twin's render size: resized to LeIsaac's 480x640
+they would be 4x the bytes at 60 rows per second (validate notes the size)."""
 RECORD_FPS = 4
 """Under the demo's load the wrist camera renders at 4.5-6 fps (render p50 140-200 ms, stalls to
 ~1 s); at 5 fps a third of the steps had no frame and were dropped."""
@@ -94,6 +107,7 @@ def run_demo(config: DemoConfig, say: Say = print) -> DemoSummary:
         demo = _Demo(config, arms, context, run_dir, say)
         stack.callback(demo.monitor.close)
         demo.record_seed_demos()
+        demo.export_and_validate()
         demo.deploy_replay()
     return demo.finish()
 
@@ -105,6 +119,8 @@ class _Demo:
         self.config, self.arms, self.context, self.run_dir, self.say = config, arms, context, run_dir, say
         self.hdf5_path = run_dir / "demos" / "so101_demos.hdf5"
         self.lerobot_root = run_dir / "demos" / "so101_lerobot"
+        self.gr00t_root = run_dir / "demos" / "so101_gr00t"
+        self.reports: list[Report] = []
         self.twin_args = TwinArgs(
             leader_port=arms.leader_port, follower_port=arms.follower_port,
             leader_calibration=arms.leader_calibration, follower_calibration=arms.follower_calibration,
@@ -126,6 +142,9 @@ class _Demo:
             ("recorder", "lerobot_root", str(self.lerobot_root)),
             ("recorder", "keyboard", False),
             ("recorder", "instruction", config.instruction),
+            ("recorder", "task", DEMO_TASK),
+            ("recorder", "profile", LEISAAC_PROFILE),
+            ("recorder", "image_size", RECORDED_IMAGE_SIZE),
         ])
         self._runner: GraphRunner | None = None
         """The graph running now (None between the graphs), whose node processes _check_nodes watches."""
@@ -149,8 +168,22 @@ class _Demo:
             self.monitor.call(TELEOP_ENGAGE, False)
         self.say(f"  saved: {self.hdf5_path} and {self.lerobot_root}; the follower holds its pose for the deploy graph")
 
+    def export_and_validate(self) -> None:
+        """The GR00T export of the LeRobot dataset, then each file checked for the tools that read it."""
+        episodes = lerobot_to_gr00t(self.lerobot_root, self.gr00t_root, show_progress=False)
+        self.say(f"GR00T export: {self.gr00t_root} ({episodes} episodes, LeRobot v2.1 + modality.json, H.264)")
+        checks = (("isaaclab", self.hdf5_path), ("leisaac-mimic", self.hdf5_path), ("lerobot", self.lerobot_root),
+                  ("gr00t", self.gr00t_root))
+        for target, path in checks:
+            report = validate(path, target)
+            self.reports.append(report)
+            self.say(f"  so101-dataset validate {path.name} --for {target}: {report.verdict()}")
+            for problem in report.problems:
+                self.say(f"    problem: {problem}")
+
     def _record_one(self, index: int) -> None:
         name = f"{report.EPISODE_PREFIX}{index}/{self.config.episodes}"
+        self.monitor.call(SIM_RESET_OBJECTS)  # the operator puts the cube back: every demo starts from the same scene
         self.monitor.call_until_accepted(RECORDER_START, timeout_s=STARTUP_TIMEOUT_S)
         start = time.time()
         if self._script is not None:
@@ -163,6 +196,10 @@ class _Demo:
         self._show_progress(name, duration)
         self.say(f"  {RECORDER_STOP.name}: {self.monitor.call(RECORDER_STOP, True)}")
         self.trace.phases.append(Phase(name, start, time.time()))
+
+    def _twin_on_follower(self) -> bool:
+        twin, follower = self.trace.twin.latest(), self.trace.follower.latest()
+        return twin is not None and follower is not None and np.abs(twin - follower).max() < ENGAGE_TOLERANCE_RAD
 
     def _follower_on_leader(self) -> bool:
         leader, follower = self.trace.leader.latest(), self.trace.follower.latest()
@@ -182,8 +219,10 @@ class _Demo:
         try:
             with self._running(report.DEPLOY, self._deploy_graph(server.port, episode.fps)):
                 started = len(self.trace.twin)
-                self._wait_for(lambda: self._policy_inputs_seen() and len(self.trace.twin) > started,
-                               "the twin, and its camera images at the inference node", STARTUP_TIMEOUT_S)
+                self._wait_for(lambda: self._policy_inputs_seen() and len(self.trace.twin) > started
+                               and self._twin_on_follower(),
+                               "the twin on the follower, and its camera images at the inference node",
+                               STARTUP_TIMEOUT_S)
                 start = time.time()
                 self.say(f"  {POLICY_RUN.name}: {self.monitor.call_until_accepted(POLICY_RUN, True)}")
                 self._show_progress(report.DEPLOY, duration)
@@ -238,6 +277,8 @@ class _Demo:
         if self.arms.follower_bus is not None:
             summary.goals_checked, summary.goals_outside_limits = goals_outside_range(self.arms)
         summary.demos_saved = _demos_saved(self.hdf5_path, self.lerobot_root)
+        summary.validation = {r.target: {"path": str(r.path), "ok": r.ok, "problems": r.problems, "notes": r.notes}
+                              for r in self.reports}
         latencies = {
             "leader read → teleop command": report.leader_to_command(self.trace, report.episodes(self.trace)),
             "follower → twin echo": report.twin_lag(self.trace, self.trace.phases),
@@ -246,6 +287,7 @@ class _Demo:
         files = {
             "hdf5 (Isaac Lab)": self.hdf5_path,
             "lerobot dataset": self.lerobot_root,
+            "gr00t export": self.gr00t_root,
             "trajectories plot": plots.save(plots.trajectories_figure(self.trace), self.run_dir / "trajectories.png"),
             "deploy plot": plots.save(plots.deploy_figure(self.trace), self.run_dir / "deploy_chunks.png"),
             "latency plot": plots.save(plots.latency_figure(latencies), self.run_dir / "latency.png"),

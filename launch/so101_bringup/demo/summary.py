@@ -10,6 +10,10 @@ from so101_bringup.demo import report
 from so101_bringup.demo.trace import Trace
 
 SAFETY_PREFIXES = ("safety_rejected", "safety_clamped")
+TWIN_TRACKING_GOAL_RAD = 0.05
+"""|twin − follower| p99 on every joint (issue 12's goal for the twin's servo model)."""
+TWIN_ECHO_GOAL_MS = 10.0
+"""Follower state → twin echo, p50: one 100 Hz tick."""
 POLICY_PREFIXES = ("rejected_", "clamped_", "failed_", "ticks_hold", "chunks_accepted", "requests")
 
 
@@ -33,6 +37,10 @@ class DemoSummary:
     """...of which outside the follower's calibrated range: must be 0."""
     demos_saved: dict[str, int] = field(default_factory=dict)
     """Demos in the files as written: hdf5_demos, lerobot_episodes."""
+    twin_goals: dict[str, dict] = field(default_factory=dict)
+    """Each twin goal: its figure, the goal and whether it was met."""
+    validation: dict[str, dict] = field(default_factory=dict)
+    """so101-dataset validate per target: path, ok, problems, notes."""
     files: dict[str, str] = field(default_factory=dict)
 
     def write(self, path: Path) -> Path:
@@ -44,6 +52,8 @@ def summarize(trace: Trace, emulated: bool, malformed: int) -> DemoSummary:
     demos = report.episodes(trace)
     deploy = [trace.phase(report.DEPLOY)] if any(p.name == report.DEPLOY for p in trace.phases) else []
     graphs = trace.final_diagnostics
+    twin = report.tracking_error(trace.follower, trace.twin, demos + deploy)
+    echo = report.twin_lag(trace, demos + deploy).percentiles_ms()
     return DemoSummary(
         emulated=emulated,
         episodes_recorded=len(demos),
@@ -75,6 +85,12 @@ def summarize(trace: Trace, emulated: bool, malformed: int) -> DemoSummary:
         policy_counters=report.counters(graphs.get(report.DEPLOY, {}).get("inference", {}), POLICY_PREFIXES),
         chunks_received=len(trace.chunks),
         malformed_messages=malformed,
+        twin_goals={
+            "twin_vs_follower_p99_rad": {"value": twin.worst_p99, "goal": TWIN_TRACKING_GOAL_RAD,
+                                         "met": bool(twin.worst_p99 <= TWIN_TRACKING_GOAL_RAD)},
+            "follower_to_twin_echo_p50_ms": {"value": echo.get("p50_ms", float("nan")), "goal": TWIN_ECHO_GOAL_MS,
+                                             "met": bool(echo.get("p50_ms", float("inf")) <= TWIN_ECHO_GOAL_MS)},
+        },
     )
 
 
@@ -100,6 +116,11 @@ def print_summary(summary: DemoSummary, say: Callable[[str], None]) -> None:
             f"{summary.goals_outside_limits} outside the calibrated range")
     say(f"  malformed messages      {summary.malformed_messages}")
     say(f"  demos saved             {summary.demos_saved}")
+    for name, goal in summary.twin_goals.items():
+        say(f"  twin goal {name:30s} {goal['value']:.4g} (goal ≤ {goal['goal']:g}): {'met' if goal['met'] else 'MISSED'}")
+    for target, verdict in summary.validation.items():
+        state = "OK" if verdict["ok"] else f"{len(verdict['problems'])} problem(s)"
+        say(f"  validate --for {target:14s} {state}  ({verdict['path']})")
     say("  files")
     for name, path in summary.files.items():
         say(f"    {name:22s} {path}")

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--units", type=JointUnits, choices=[JointUnits.DEGREES, JointUnits.NORMALIZED],
                         metavar="{degrees,normalized}", default=None,
                         help="LeRobot datasets only (required there): the dataset's action units")
-    replay.add_argument("--fps", type=float, default=None, help="HDF5 only: frame rate of the recording (default 30)")
+    replay.add_argument("--fps", type=float, default=None,
+                        help="serve at this rate (default: the recorded one: HDF5 env_args fps, else 30; LeRobot info.json)")
     replay.add_argument("--policy-units", type=JointUnits, choices=list(JointUnits), default=JointUnits.DEGREES,
                         metavar="{radians,degrees,normalized}",
                         help="units of the served chunks, i.e. of the checkpoint being imitated (default degrees)")

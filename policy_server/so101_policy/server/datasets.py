@@ -1,17 +1,22 @@
 """Read one recorded episode's actions for replay, from either format the recorder writes.
 
-(a) Isaac Lab / LeIsaac HDF5: /data/demo_<i>/actions, (T, 6) float32 radians in JOINT_NAMES
-    order. The layout records no frame rate, so the caller gives it (30 Hz by default).
+(a) Isaac Lab / LeIsaac HDF5: /data/demo_<i>/actions, (T, 6) float32 in JOINT_NAMES order.
+    Our recorder writes env_args["fps"] (its rows per second) and env_args["sim_mapping"] (the
+    joints' sim units as sim = scale · rad + offset), so its files replay at their own rate and
+    in radians whatever units they hold; a file without them (another recorder) is taken as
+    radians at 30 Hz.
 (b) LeRobot v3 dataset: meta/info.json (fps; features.action names "<joint>.pos") and
     data/chunk-*/file-*.parquet with one row per frame (columns action, episode_index,
     frame_index, ...). LeRobot does not record whether actions are degrees or normalized
     (use_degrees is a robot setting, not a dataset field), so the caller must say which.
+
+Either way a given `fps` overrides the recorded rate (to replay slower or faster on purpose).
 """
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,34 +45,35 @@ def read_episode(
 ) -> RecordedEpisode:
     """A LeRobot dataset (a directory with meta/info.json) or an Isaac Lab HDF5 file; episode None = the first.
 
-    `lerobot_units` is required for, and only for, LeRobot datasets; `fps` applies only to
-    HDF5 files (LeRobot datasets record theirs).
+    `lerobot_units` is required for, and only for, LeRobot datasets; `fps` overrides the rate the
+    dataset records (None: the recorded one).
     """
     root = Path(path)
+    if fps is not None and not fps > 0:
+        raise DatasetError(f"fps must be positive, got {fps}")
     if root.is_dir():
-        if fps is not None:
-            raise DatasetError(f"{root}: a LeRobot dataset records its own fps; do not pass one")
         if lerobot_units is None:
             raise DatasetError(
                 f"{root}: LeRobot datasets do not record whether actions are degrees (use_degrees=True) or "
                 "normalized −100..100 (use_degrees=False); say which (--units degrees|normalized)"
             )
-        return read_lerobot_episode(root, episode, lerobot_units)
+        recorded = read_lerobot_episode(root, episode, lerobot_units)
+        return recorded if fps is None else replace(recorded, fps=float(fps))
     if root.is_file():
         if lerobot_units is not None:
             raise DatasetError(f"{root}: Isaac Lab HDF5 actions are radians; --units applies to LeRobot datasets only")
-        return read_isaaclab_episode(root, episode, DEFAULT_HDF5_FPS if fps is None else fps)
+        return read_isaaclab_episode(root, episode, fps)
     raise DatasetError(f"no dataset at {root} (expected an HDF5 file or a LeRobot dataset directory)")
 
 
-def read_isaaclab_episode(path: Path, episode: int | None, fps: float) -> RecordedEpisode:
+def read_isaaclab_episode(path: Path, episode: int | None, fps: float | None = None) -> RecordedEpisode:
+    """An HDF5 demo's actions in radians, at `fps` (None: the file's env_args fps, else DEFAULT_HDF5_FPS)."""
     import h5py  # needed for this format only
 
-    if not fps > 0:
-        raise DatasetError(f"fps must be positive, got {fps}")
     try:
         with h5py.File(path, "r") as file:
             demos = _demo_indices(file, path)
+            env_args = _env_args(file, path)
             index = demos[0] if episode is None else episode
             if index not in demos:
                 raise DatasetError(f"{path}: no /data/demo_{index}; episodes are {demos}")
@@ -78,7 +84,12 @@ def read_isaaclab_episode(path: Path, episode: int | None, fps: float) -> Record
     except OSError as exc:
         raise DatasetError(f"{path}: not a readable HDF5 file ({exc})") from None
     source = f"{path.name}:/data/demo_{index}"
-    return RecordedEpisode(_checked(actions, source), JointUnits.RADIANS, fps, source)
+    actions = _checked(actions, source)
+    mapping = env_args.get("sim_mapping")
+    if mapping is not None:  # the recorder's sim units back to radians
+        actions = (actions - np.asarray(mapping["offset"])) / np.asarray(mapping["scale"])
+    rate = fps if fps is not None else float(env_args.get("fps", DEFAULT_HDF5_FPS))
+    return RecordedEpisode(actions, JointUnits.RADIANS, rate, source)
 
 
 def read_lerobot_episode(root: Path, episode: int | None, units: JointUnits) -> RecordedEpisode:
@@ -125,6 +136,13 @@ def _demo_indices(file, path: Path) -> list[int]:
     if not demos:
         raise DatasetError(f"{path}: /data holds no demo_<i> groups")
     return demos
+
+
+def _env_args(file, path: Path) -> dict:
+    try:
+        return json.loads(file["data"].attrs.get("env_args", "{}"))
+    except (TypeError, json.JSONDecodeError):
+        raise DatasetError(f"{path}: /data's env_args is not JSON") from None
 
 
 def _read_info(root: Path) -> dict:

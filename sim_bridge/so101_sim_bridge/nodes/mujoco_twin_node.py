@@ -5,9 +5,15 @@ targets by sim joint name, reliable keep-last 10 like Isaac's subscriber) and pu
 `state_topic` (default /isaac_joint_states, same QoS), so the twin bridge cannot tell the two
 simulators apart. Like Isaac on the tick that applies a command, the twin publishes its state as
 soon as a command is applied (the echo the bridge measures lag with), and otherwise from the
-physics timer at physics_rate_hz, which advances the simulation by the wall time elapsed (whole
-2 ms physics steps; MujocoTwin.step). States are stamped with the wall clock, not simulated
-time, so they compare with the follower's stamps on this machine.
+physics timer at physics_rate_hz; both advance the simulation to the wall time (whole 2 ms
+physics steps; MujocoTwin.step), so an echo is never a tick old. States are stamped with the wall
+time their physics state stands for (not simulated time), so they compare with the follower's
+stamps on this machine. A command's stamp (the follower's bus read) is passed to the twin on its
+own clock, so its servo model carries the target forward to the present (twin.py).
+
+The physics timer also publishes each object of the scene on /sim/objects/<name>/pose
+(geometry_msgs/PoseStamped, robot root frame `base`), which the recorder records, and the
+service /sim/reset_objects (std_srvs/Trigger) puts them back where the scene starts them.
 
 Cameras render on a thread of their own at camera_rate_hz, never on the executor's thread: a
 software-rendered front camera takes 100+ ms (README), which would stall physics and the echo.
@@ -24,13 +30,21 @@ import time
 
 from sensor_msgs.msg import JointState
 
-from so101_calibration.interface_contract import SIM_CAMERA_IMAGE, SIM_JOINT_COMMAND, SIM_JOINT_STATES
+from so101_calibration.interface_contract import (
+    SIM_CAMERA_IMAGE,
+    SIM_JOINT_COMMAND,
+    SIM_JOINT_STATES,
+    SIM_OBJECT_POSE,
+    SIM_RESET_OBJECTS,
+)
 from so101_hardware.metrics import LatencyStats, RateMeter
 from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
-from so101_hardware.ros.endpoints import publisher, subscription
+from so101_hardware.ros.endpoints import publisher, service, subscription
 from so101_hardware.ros.images import image_message
 from so101_hardware.ros.joint_states import joint_state, named_positions
 from so101_hardware.ros.lifecycle import So101Node, node_main
+from so101_hardware.ros.poses import pose_message
+from so101_hardware.ros.stamps import seconds_from_stamp
 from so101_sim_bridge.twin import MujocoTwin, MujocoTwinNodeConfig, TwinAssetError, TwinRenderError
 
 MAX_STEP_S = 0.1
@@ -40,6 +54,8 @@ FIRST_FRAME_TIMEOUT_S = 30.0
 """How long start-up waits for the first frame of every camera (a bad GL backend fails at start)."""
 RENDER_NICENESS = 10
 """Added to the render thread's nice value (Linux: per thread; raising it needs no privilege)."""
+ROBOT_ROOT_FRAME = "base"
+"""frame_id of the object poses: the arm's root link, which is the twin's world origin (scene.py)."""
 RENDER_STOP_TIMEOUT_S = 5.0
 """Longest wait for the frame being rendered when the node stops (a front frame takes ~0.1 s here)."""
 
@@ -69,8 +85,14 @@ class MujocoTwinNode(So101Node):
         self._started_wall = time.monotonic()
         self._started_sim = self.twin.time_s
         self._last_tick = time.monotonic()
+        self._clock_offset = time.time() - self.twin.time_s  # wall − twin clock (grows by skipped stalls)
         self.states = publisher(self, SIM_JOINT_STATES, name=self.config.state_topic)
+        self.object_poses = {
+            name: publisher(self, SIM_OBJECT_POSE, name=SIM_OBJECT_POSE.format(name=name))
+            for name in self.twin.object_names
+        }
         subscription(self, SIM_JOINT_COMMAND, self.on_command, name=self.config.command_topic)
+        service(self, SIM_RESET_OBJECTS, self.on_reset_objects)
         self.create_timer(1.0 / self.config.physics_rate_hz, self.on_physics_tick)
         self.diagnostics = DiagnosticsReporter(self, "mujoco twin", self.health)
         self.get_logger().info(
@@ -83,9 +105,11 @@ class MujocoTwinNode(So101Node):
     def on_command(self, msg: JointState) -> None:
         if not msg.position:
             return  # velocity- or effort-only commands: the twin's actuators take positions
+        self.advance_physics()
+        stamp = seconds_from_stamp(msg.header.stamp)
         try:
             names, positions = named_positions(msg)
-            self.twin.set_targets(names, list(positions))
+            self.twin.set_targets(names, list(positions), stamp - self._clock_offset if stamp > 0 else None)
         except ValueError as exc:  # MalformedJointState is one; set_targets raises it for unknown joints
             self.rejected += 1
             self.get_logger().warning(f"command rejected: {exc}", throttle_duration_sec=1.0)
@@ -93,19 +117,39 @@ class MujocoTwinNode(So101Node):
         self.commands_applied += 1
         self.publish_state()  # the echo: the state on the tick that applies the command
 
+    def on_reset_objects(self, _request, response):
+        self.twin.reset_objects()
+        response.success, response.message = True, f"objects back in place: {', '.join(self.twin.object_names)}"
+        self.get_logger().info(response.message)
+        return response
+
     def on_physics_tick(self) -> None:
+        self.advance_physics()
+        self.physics_rate.tick(time.monotonic())
+        self.publish_state()
+        stamp = self.state_stamp()
+        for name, pose in self.twin.object_poses().items():
+            self.object_poses[name].publish(pose_message(pose, stamp, ROBOT_ROOT_FRAME))
+
+    def advance_physics(self) -> None:
+        """Step the simulation up to the wall clock (at most MAX_STEP_S at once)."""
         now = time.monotonic()
         elapsed, self._last_tick = now - self._last_tick, now
         if elapsed > MAX_STEP_S:
             self.stalls += 1
+            self._clock_offset += elapsed - MAX_STEP_S
             elapsed = MAX_STEP_S
         self.twin.step(elapsed)
-        self.physics_rate.tick(now)
-        self.publish_state()
+
+    def state_stamp(self) -> float:
+        """The wall time the twin's physics state stands for."""
+        return self.twin.time_s + self._clock_offset
 
     def publish_state(self) -> None:
         state = self.twin.state()
-        self.states.publish(joint_state(state.names, state.position, time.time(), state.velocity, state.effort))
+        self.states.publish(
+            joint_state(state.names, state.position, self.state_stamp(), state.velocity, state.effort)
+        )
 
     # --- cameras (render thread) ---------------------------------------------------------------
 

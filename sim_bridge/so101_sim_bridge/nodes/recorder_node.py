@@ -9,12 +9,17 @@ writes them. That thread still holds Python's GIL while PyAV encodes and h5py co
 can delay the callbacks by 100+ ms here; the subscriptions therefore keep a second of samples in
 DDS (RECORDED_SAMPLES_QOS, RECORDED_IMAGES_QOS), and the session aligns on stamps, so a late callback loses nothing.
 
+With a task (RecorderNodeConfig.task), it also records each of the task's objects from
+/sim/objects/<name>/pose (geometry_msgs/PoseStamped, the twin's), and the HDF5 file gets Isaac
+Lab Mimic's datagen_info and subtask signals.
+
 Control:
-  recorder/start    std_srvs/Trigger   start an episode (refused, naming the topics, while an input is missing)
-  recorder/stop     std_srvs/SetBool   end it: data=true success, false failure (kept in HDF5, success=false)
-  recorder/discard  std_srvs/Trigger   forget the episode being recorded
-and, when stdin is a terminal, keys B (start), N (stop: success), R (stop: failure) with a live
-status line (episode, duration, frames, drops). The node's shutdown closes the writers, which is
+  recorder/start         std_srvs/Trigger   start an episode (refused, naming the topics, while an input is missing)
+  recorder/stop          std_srvs/SetBool   end it: data=true success, false failure (kept in HDF5, success=false)
+  recorder/discard       std_srvs/Trigger   forget the episode being recorded
+  recorder/mark_subtask  std_srvs/Trigger   the current subtask ends now (manual annotation, LeIsaac's S key)
+and, when stdin is a terminal, keys B (start), N (stop: success), R (stop: failure), S (subtask
+ends) with a live status line (episode, duration, frames, drops). The node's shutdown closes the writers, which is
 what makes the LeRobot dataset loadable; the HDF5 file is safe at every moment (hdf5_writer.py).
 """
 from __future__ import annotations
@@ -27,6 +32,7 @@ from concurrent.futures import Future
 from functools import partial
 
 import numpy as np
+from geometry_msgs.msg import PoseStamped
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
@@ -40,8 +46,10 @@ from so101_calibration.interface_contract import (
     RECORDED_IMAGES_QOS,
     RECORDED_SAMPLES_QOS,
     RECORDER_DISCARD,
+    RECORDER_MARK_SUBTASK,
     RECORDER_START,
     RECORDER_STOP,
+    SIM_OBJECT_POSE,
 )
 from so101_hardware.cameras import Frame
 from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
@@ -49,8 +57,9 @@ from so101_hardware.ros.endpoints import service, subscription
 from so101_hardware.ros.images import rgb_from_image
 from so101_hardware.ros.joint_states import MalformedJointState, named_positions, positions_by_name
 from so101_hardware.ros.lifecycle import So101Node, node_main
+from so101_hardware.ros.poses import pose_from_message
 from so101_hardware.ros.stamps import seconds_from_stamp
-from so101_sim_bridge.recorder.alignment import ACTION, JOINTS
+from so101_sim_bridge.recorder.alignment import ACTION, JOINTS, OBJECT_PREFIX
 from so101_sim_bridge.recorder.errors import RecorderError
 from so101_sim_bridge.recorder.inputs import InputMonitor, describe_missing
 from so101_sim_bridge.recorder.session import RecordingSession, describe_stop
@@ -75,13 +84,14 @@ class RecorderNode(So101Node):
         self.release_on_failure(recorder.close)
         self._create_interfaces()
         self.session = RecordingSession(recorder, on_error=self.on_recording_error)  # callbacks use it once spun
-        keys = {"b": self.key_start, "n": partial(self.key_stop, True), "r": partial(self.key_stop, False)}
+        keys = {"b": self.key_start, "n": partial(self.key_stop, True), "r": partial(self.key_stop, False),
+                "s": self.key_mark}
         self.terminal = TerminalControl(keys, stdin_fd() if self.config.keyboard else None, sys.stdout)
         outputs = ", ".join(p for p in (self.config.hdf5_path, self.config.lerobot_root) if p)
         self.get_logger().info(f"recording {list(self.config.cameras)} at {self.config.fps} fps into {outputs}")
         if self.terminal.start():
             self.create_timer(STATUS_PERIOD_S, self.show_status)
-            self.get_logger().info("keys: B start, N stop (success), R stop (failure)")
+            self.get_logger().info("keys: B start, N stop (success), R stop (failure), S subtask ends")
         else:
             self.get_logger().info(
                 "keyboard off (stdin is not a terminal, or keyboard:=false): use the recorder/* services"
@@ -89,7 +99,8 @@ class RecorderNode(So101Node):
 
     def _create_interfaces(self) -> None:
         """Subscriptions, services, timers, diagnostics."""
-        self.instruction = self.config.instruction
+        task = self.config.task_spec
+        self.instruction = self.config.instruction or (task.instruction if task is not None else "")
         self.rejected: Counter[str] = Counter()
         self._waiting_logged: set[str] = set()
         subscriptions = {
@@ -105,12 +116,19 @@ class RecorderNode(So101Node):
                 )
                 for camera, topic in self.config.camera_topic_map.items()
             },
+            **{
+                OBJECT_PREFIX + name: subscription(
+                    self, SIM_OBJECT_POSE, partial(self.on_object_pose, name), name=topic, qos=RECORDED_SAMPLES_QOS
+                )
+                for name, topic in self.config.object_topic_map.items()
+            },
         }
         self.inputs = InputMonitor({stream: s.topic_name for stream, s in subscriptions.items()}, INPUT_TIMEOUT_S)
         subscription(self, POLICY_INSTRUCTION, self.on_instruction)
         service(self, RECORDER_START, self.on_start)
         service(self, RECORDER_STOP, self.on_stop)
         service(self, RECORDER_DISCARD, self.on_discard)
+        service(self, RECORDER_MARK_SUBTASK, self.on_mark)
         self.create_timer(WAITING_CHECK_PERIOD_S, self.log_waiting)
         self.diagnostics = DiagnosticsReporter(self, "recorder", self.health)
 
@@ -128,13 +146,33 @@ class RecorderNode(So101Node):
             if self.config.state_units == "sim":
                 names, sim_positions = named_positions(msg)
                 positions = self.mapping.from_sim(sim_positions, names)
+                velocities = self._sim_velocities(msg, names)
             else:
                 positions = positions_by_name(msg, JOINT_NAMES)
+                velocities = self._sim_velocities(msg, list(msg.name), to_ros=False)
         except ValueError as exc:
             self._reject("joint_state", exc)
             return
         self.inputs.seen(JOINTS, time.time())
-        self.session.add_joint_state(self._stamp(msg), positions)
+        self.session.add_joint_state(self._stamp(msg), positions, velocities)
+
+    def _sim_velocities(self, msg: JointState, names: list[str], to_ros: bool = True) -> np.ndarray | None:
+        """The state's velocities in JOINT_NAMES order, rad/s (sim units scaled back), or None if it has none."""
+        if len(msg.velocity) != len(msg.name):
+            return None
+        order = self.mapping.names if to_ros else JOINT_NAMES
+        index = {name: i for i, name in enumerate(names)}
+        velocity = np.array([msg.velocity[index[name]] for name in order], dtype=np.float64)
+        return velocity / self.mapping.scale if to_ros else velocity
+
+    def on_object_pose(self, name: str, msg: PoseStamped) -> None:
+        try:
+            pose = pose_from_message(msg)
+        except ValueError as exc:
+            self._reject(f"object_{name}", exc)
+            return
+        self.inputs.seen(OBJECT_PREFIX + name, time.time())
+        self.session.add_object_pose(name, self._stamp(msg), pose)
 
     def on_action(self, msg: JointState) -> None:
         try:
@@ -176,6 +214,10 @@ class RecorderNode(So101Node):
         ok, outcome = self._wait(self.session.stop(success))
         return self._report(ok, describe_stop(*outcome) if ok else outcome)
 
+    def mark_subtask(self) -> tuple[bool, str]:
+        ok, outcome = self._wait(self.session.mark_subtask())
+        return self._report(ok, f"subtask {outcome} ends here" if ok else outcome)
+
     def discard_episode(self) -> tuple[bool, str]:
         ok, outcome = self._wait(self.session.discard())
         return self._report(ok, f"episode {outcome} discarded" if ok else outcome)
@@ -209,6 +251,13 @@ class RecorderNode(So101Node):
     def on_discard(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         response.success, response.message = self.discard_episode()
         return response
+
+    def on_mark(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        response.success, response.message = self.mark_subtask()
+        return response
+
+    def key_mark(self) -> str:
+        return self.mark_subtask()[1]
 
     def key_start(self) -> str:
         return self.start_episode()[1]

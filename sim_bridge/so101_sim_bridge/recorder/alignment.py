@@ -5,6 +5,8 @@ step takes, per stream:
 
 - joint state: the sample nearest to t_k within ±joint_tolerance_s (a follower publishing at
   50-100 Hz always has one; the same sample may serve two steps if the arm is slower than fps);
+- each object's pose (simulator objects a task records): the sample nearest to t_k within
+  ±object_tolerance_s, reusable like joint states;
 - action: the latest command stamped at or before t_k and at most action_max_age_s old (zero-order
   hold: it is what the arm was executing at t_k);
 - each camera: the frame nearest to t_k within ±frame_tolerance_s (default half a step), and a
@@ -32,6 +34,8 @@ from so101_sim_bridge.recorder.rate import DEFAULT_FPS, checked_fps
 
 JOINTS = "joints"
 ACTION = "action"
+OBJECT_PREFIX = "object_"
+"""Streams of object poses are named object_<name> (counters, diagnostics)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class AlignmentConfig:
     action_max_age_s: float = 0.1
     frame_tolerance_s: float | None = None
     """None: half a step (1 / (2 · fps)), so neighbouring steps never compete for a frame."""
+    object_tolerance_s: float = 0.05
     max_latency_s: float = 0.1
     """How long after t_k the recorder waits for t_k's samples before deciding the step."""
 
@@ -50,7 +55,8 @@ class AlignmentConfig:
         checked_fps(self.fps)
         if self.frame_tolerance_s is None:
             object.__setattr__(self, "frame_tolerance_s", 0.5 / self.fps)
-        for name in ("joint_tolerance_s", "action_max_age_s", "frame_tolerance_s", "max_latency_s"):
+        for name in ("joint_tolerance_s", "action_max_age_s", "frame_tolerance_s", "object_tolerance_s",
+                     "max_latency_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be >= 0 seconds, got {value}")
@@ -69,6 +75,8 @@ class AlignedStep:
     joint_position: np.ndarray
     action: np.ndarray
     images: Mapping[str, np.ndarray]
+    joint_velocity: np.ndarray | None = None
+    object_poses: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -124,12 +132,13 @@ class _Stream:
 class StepAligner:
     """Aligns one episode's samples onto the grid starting at start_s."""
 
-    def __init__(self, config: AlignmentConfig, cameras: Sequence[str], start_s: float):
+    def __init__(self, config: AlignmentConfig, cameras: Sequence[str], start_s: float, objects: Sequence[str] = ()):
         self._config = config
         self._cameras = tuple(cameras)
+        self._objects = {name: OBJECT_PREFIX + name for name in objects}
         self._start_s = start_s
         self._next = 0
-        self._streams = {name: _Stream() for name in (JOINTS, ACTION, *self._cameras)}
+        self._streams = {name: _Stream() for name in (JOINTS, ACTION, *self._cameras, *self._objects.values())}
         self._recorded = 0
         self._dropped = 0
         self._missing: Counter[str] = Counter()
@@ -139,8 +148,13 @@ class StepAligner:
     def cameras(self) -> tuple[str, ...]:
         return self._cameras
 
-    def add_joint_state(self, stamp_s: float, position: np.ndarray) -> None:
-        self._add(JOINTS, stamp_s, position, self._config.joint_tolerance_s)
+    def add_joint_state(self, stamp_s: float, position: np.ndarray, velocity: np.ndarray | None = None) -> None:
+        self._add(JOINTS, stamp_s, (position, velocity), self._config.joint_tolerance_s)
+
+    def add_object_pose(self, name: str, stamp_s: float, pose: np.ndarray) -> None:
+        if name not in self._objects:
+            raise KeyError(f"object {name!r} is not recorded; recorded objects: {', '.join(self._objects) or 'none'}")
+        self._add(self._objects[name], stamp_s, pose, self._config.object_tolerance_s)
 
     def add_action(self, stamp_s: float, position: np.ndarray) -> None:
         self._add(ACTION, stamp_s, position, self._config.action_max_age_s)
@@ -194,18 +208,23 @@ class StepAligner:
         }
         for camera in self._cameras:
             found[camera] = self._streams[camera].nearest(t, config.frame_tolerance_s)
+        for stream in self._objects.values():
+            found[stream] = self._streams[stream].nearest(t, config.object_tolerance_s)
         missing = [stream for stream, index in found.items() if index is None]
         if missing:
             self._dropped += 1
             self._missing.update(missing)
             return None
         self._recorded += 1
+        position, velocity = self._streams[JOINTS].values[found[JOINTS]]
         return AlignedStep(
             grid_index=k,
             stamp_s=t,
-            joint_position=self._streams[JOINTS].values[found[JOINTS]],
+            joint_position=position,
             action=self._streams[ACTION].values[found[ACTION]],
             images={camera: self._streams[camera].take(found[camera]) for camera in self._cameras},
+            joint_velocity=velocity,
+            object_poses={name: self._streams[stream].values[found[stream]] for name, stream in self._objects.items()},
         )
 
     def _forget_old(self) -> None:
@@ -215,3 +234,5 @@ class StepAligner:
         self._streams[ACTION].drop_before(t - self._config.action_max_age_s)
         for camera in self._cameras:
             self._streams[camera].drop_before(t - self._config.frame_tolerance_s)
+        for stream in self._objects.values():
+            self._streams[stream].drop_before(t - self._config.object_tolerance_s)

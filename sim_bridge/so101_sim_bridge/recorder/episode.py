@@ -29,9 +29,18 @@ class Step:
     """(6,) radians, JOINT_NAMES order: the command in effect at stamp_s (teleop or policy)."""
     images: Mapping[str, np.ndarray] = field(default_factory=dict)
     """Camera name → H x W x 3 uint8 RGB."""
+    joint_velocity: np.ndarray | None = None
+    """(6,) rad/s with the joint state (None when the state carried no velocities: zeros are written)."""
+    object_poses: Mapping[str, np.ndarray] = field(default_factory=dict)
+    """Object name (the simulator's) → (7,) [x, y z, qw, qx, qy, qz] in the robot root frame."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "images", MappingProxyType(dict(self.images)))
+        object.__setattr__(self, "object_poses", MappingProxyType(dict(self.object_poses)))
+
+    @property
+    def velocity(self) -> np.ndarray:
+        return self.joint_velocity if self.joint_velocity is not None else np.zeros_like(self.joint_position)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class EpisodeOutcome:
     success: bool
     dropped_steps: int = 0
     late_samples: int = 0
+    subtask_marks_s: tuple[float, ...] = ()
+    """When the operator marked the end of each subtask (recorder clock), in order."""
 
 
 class EpisodeWriter(Protocol):

@@ -1,29 +1,29 @@
-"""Isaac Lab / LeIsaac HDF5 demos (docs/reference/isaac-sim.md §4), written so a crash never costs saved demos.
+"""Isaac Lab / LeIsaac HDF5 demos (docs/reference/datasets-mimic.md §1), written so a crash never costs saved demos.
 
-Layout (the one Isaac Lab's HDF5DatasetFileHandler and LeIsaac's tools read)::
+File (the one Isaac Lab's HDF5DatasetFileHandler and LeIsaac's tools read)::
 
     /data                        attrs: total (samples in all demos), env_args (JSON)
-    /data/demo_<i>               attrs: num_samples, seed, success (+ instruction, dropped_steps, late_samples)
-        actions                                 (T, 6) float32
-        obs/joint_pos                           (T, 6) float32
-        obs/<camera>                            (T, H, W, 3) uint8
-        states/articulation/robot/joint_position  (T, 6) float32
-        initial_state/articulation/robot/joint_position  (1, 6) float32
+    /data/demo_<i>               attrs: num_samples, seed, success (+ instruction, dropped_steps,
+                                 late_samples, recorded_steps, subtask_annotation, subtask_marks)
 
-Joint values are in the simulator's names and units (a SimMapping: default the `so101` names in
-physical radians, i.e. ROS radians unchanged; `leisaac` units for LeIsaac's USD), since Isaac Lab
-replays and augments them in the simulator. env_args records the names, units and cameras.
+Each demo group is laid out by isaaclab_layout.py (actions, obs/*, states/*, initial_state/*,
+datagen_info with a task). Joint values are in the simulator's names and units (a SimMapping:
+default the `so101` names in physical radians, i.e. ROS radians unchanged; `leisaac` units for
+LeIsaac's USD), since Isaac Lab replays and augments them in the simulator. env_args records
+env_name (the task's gym id), type 2, the profile, task, rates, joint names, the sim mapping's
+scale and offset (so a reader can convert back to radians), the robot's mount pose and cameras.
 
 Crash safety. HDF5 is not journaled: a process killed while a file is open for writing can leave
 it unreadable, all of it. So the main file is never open while an episode records. Each episode
-streams into its own staging file beside it (`<name>.recording`; chunked, lzf, flushed every
-`flush_every` steps); stop copies the finished episode into the main file as data/demo_<i> and sets
-its attributes, closes the main file and deletes the staging file. SIGKILL while recording leaves
+streams, as recorded (stamps, joints, commands, object poses in ROS units, camera frames), into
+its own staging file beside it (`<name>.recording`; chunked, lzf, flushed every `flush_every`
+steps); stop lays the finished episode out into the main file as data/demo_<i> and sets its
+attributes, closes the main file and deletes the staging file. SIGKILL while recording leaves
 the main file closed and intact and the staging file, which holds the episode up to its last
 flush. It is never deleted: the next writer on that path refuses to start without resume, saying
 so, and with resume recovers the episode into the file as the next demo with success=false and
 `recovered`=true (an unreadable one is renamed aside, `<name>.recording.unreadable-<time>`). The
-only window is the copy at stop, which is short and checked for free space first. While recording, an episode is stopped with
+only window is the lay-out at stop, which is short and checked for free space first. While recording, an episode is stopped with
 DiskFullError before free space falls below min_free_bytes, because HDF5 handles a write that fails
 on a full disk badly (the file cannot be closed cleanly); ENOSPC itself is still reported the same way.
 
@@ -38,7 +38,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ import numpy as np
 from so101_calibration import SimMapping, SimMappingConfig, build_sim_mapping
 from so101_sim_bridge.recorder.episode import EpisodeInfo, EpisodeOutcome, Step
 from so101_sim_bridge.recorder.errors import DiskFullError, OutputExistsError, RecorderError, RecorderStateError
+from so101_sim_bridge.recorder.isaaclab_layout import IsaacLabLayout, LayoutConfig, RawEpisode
 from so101_sim_bridge.recorder.rate import DEFAULT_FPS, checked_fps
 from so101_sim_bridge.recorder.storage import free_bytes, is_disk_full
 
@@ -59,8 +60,11 @@ ENV_TYPE_MANAGER_BASED = 2
 """Isaac Lab's EnvType value LeIsaac writes in env_args ("type": 2)."""
 JOINT_POSITION = "states/articulation/robot/joint_position"
 INITIAL_JOINT_POSITION = "initial_state/articulation/robot/joint_position"
+RAW = "raw"
+"""The staging file's per-step record: stamp, joint_position, joint_velocity, action, objects/<name>."""
+IMAGES = "images"
 COMMIT_SPACE_MARGIN = 1.1
-"""Free space needed to copy an episode into the main file, relative to its staging file."""
+"""Free space needed to lay an episode out into the main file, relative to what it will take."""
 _UNCLOSABLE: list[h5py.File] = []
 """Staging files whose close failed on a full disk. HDF5 can crash the process when such a file
 object is freed later, so they are kept referenced until the process exits."""
@@ -72,7 +76,7 @@ class Hdf5WriterConfig:
 
     path: Path
     resume: bool = False
-    env_name: str = "so101-seed-demo"
+    layout: LayoutConfig = LayoutConfig()
     flush_every: int = 100
     compression: str = "lzf"
     fps: int = DEFAULT_FPS
@@ -103,6 +107,7 @@ class Hdf5DemoWriter:
         self._steps = 0
         self._created = not config.path.exists()
         self._saved = 0
+        self._layout = IsaacLabLayout(config.layout, self._mapping, config.fps)
         self._next_demo = self._open_or_create()
 
     @property
@@ -128,8 +133,9 @@ class Hdf5DemoWriter:
 
     def end_episode(self, outcome: EpisodeOutcome) -> str | None:
         staging = self._require_episode()
-        if self._steps == 0:
-            log.warning("%s: episode has no complete step; nothing saved", self.path)
+        if self._steps < 2:
+            log.warning("%s: episode has %d complete step(s), too few for a demo (its last step is a state "
+                        "only); nothing saved", self.path, self._steps)
             self.abort_episode()
             return None
         self._guard(staging.close, "closing the episode")
@@ -188,17 +194,18 @@ class Hdf5DemoWriter:
         return self._recover(next_index) if unfinished else next_index
 
     def _recover(self, index: int) -> int:
-        """Copy a crash's unfinished episode into the file as demo `index` (success=false); the next free index."""
+        """Lay a crash's unfinished episode out into the file as demo `index` (success=false); the next free index."""
         config = self._config
         staging = config.staging_path
         name = f"{DEMO_PREFIX}{index}"
         try:
             with h5py.File(staging, "r") as source:
-                steps = min((item.shape[0] for item in _time_series(source)), default=0)
-                if steps:
-                    attrs = {"seed": int(source.attrs.get("seed", 0)), "success": False, "recovered": True,
-                             "instruction": str(source.attrs.get("instruction", ""))}
-                    self._copy_demo(source, name, steps, attrs)
+                raw = _raw_episode(source)  # up to the last step every dataset holds
+                attrs = {"seed": int(source.attrs.get("seed", 0)), "success": False, "recovered": True,
+                         "instruction": str(source.attrs.get("instruction", "")), "recorded_steps": len(raw)}
+                rows = self._layout.rows(raw) if len(raw) >= 2 else 0
+                if rows:
+                    self._lay_out(source, name, raw, attrs)
         except (OSError, KeyError, ValueError, RuntimeError) as exc:  # what h5py raises for a torn file
             aside = staging.with_name(f"{staging.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
             staging.rename(aside)
@@ -206,11 +213,11 @@ class Hdf5DemoWriter:
                         config.path, exc, aside)
             return index
         staging.unlink()
-        if not steps:
-            log.warning("%s: the episode left by a crash had no complete step; nothing to recover", config.path)
+        if not rows:
+            log.warning("%s: the episode left by a crash had too few complete steps; nothing to recover", config.path)
             return index
         log.warning("%s: recovered the episode left by a crash (%d steps) as %s/%s with success=false",
-                    config.path, steps, DATA, name)
+                    config.path, len(raw), DATA, name)
         return index + 1
 
     def _existing_next_index(self) -> int:
@@ -223,21 +230,20 @@ class Hdf5DemoWriter:
                 indices = [int(name[len(DEMO_PREFIX):]) for name in main[DATA] if name.startswith(DEMO_PREFIX)]
         except OSError as exc:
             raise RecorderError(f"{path} cannot be opened for resuming: {exc}") from None
-        recorded_names = env_args.get("joint_names")
-        if recorded_names is not None and list(recorded_names) != list(self._mapping.names):
-            raise RecorderError(
-                f"{path} holds joints {recorded_names}, but this recorder writes {list(self._mapping.names)}; "
-                "resume with the same sim mapping, or write a new file"
-            )
+        ours = self._env_args()
+        for key in ("joint_names", "sim_mapping", "profile", "task", "fps"):
+            if key in env_args and env_args[key] != ours[key]:
+                raise RecorderError(
+                    f"{path} was recorded with {key} {env_args[key]!r}, but this recorder writes {ours[key]!r}; "
+                    "resume with the same settings, or write a new file"
+                )
         return max(indices, default=-1) + 1
 
     def _env_args(self) -> dict[str, Any]:
         return {
-            "env_name": self._config.env_name,
             "type": ENV_TYPE_MANAGER_BASED,
-            "joint_names": list(self._mapping.names),
-            "fps": self._config.fps,
             "source": "so101_sim_bridge",
+            **self._layout.env_args(),
             **self._config.extra_env_args,
         }
 
@@ -247,15 +253,19 @@ class Hdf5DemoWriter:
         return self._staging
 
     def _write_step(self, staging: h5py.File, step: Step) -> None:
-        joints = self._mapping.to_sim(step.joint_position).astype(np.float32)
+        missing = set(self._layout.config.objects) - set(step.object_poses)
+        if missing:
+            raise RecorderError(f"{self.path}: step {step.index} has no pose of {sorted(missing)} (the task's objects)")
         rows = {
-            "actions": self._mapping.to_sim(step.action).astype(np.float32),
-            "obs/joint_pos": joints,
-            JOINT_POSITION: joints,
-            **{f"obs/{camera}": image for camera, image in step.images.items()},
+            f"{RAW}/stamp": np.float64(step.stamp_s),
+            f"{RAW}/joint_position": np.asarray(step.joint_position, np.float64),
+            f"{RAW}/joint_velocity": np.asarray(step.velocity, np.float64),
+            f"{RAW}/action": np.asarray(step.action, np.float64),
+            **{f"{RAW}/objects/{name}": np.asarray(step.object_poses[name], np.float64)
+               for name in self._layout.config.objects},
+            **{f"{IMAGES}/{camera}": image for camera, image in step.images.items()},
         }
         if self._steps == 0:
-            staging.create_dataset(INITIAL_JOINT_POSITION, data=joints[np.newaxis])
             for name, row in rows.items():
                 staging.create_dataset(
                     name,
@@ -267,7 +277,7 @@ class Hdf5DemoWriter:
                 )
         for name, row in rows.items():
             dataset = staging[name]
-            if dataset.shape[1:] != row.shape:
+            if dataset.shape[1:] != np.shape(row):
                 raise RecorderError(f"{self.path}: {name} changed shape from {dataset.shape[1:]} to {row.shape}")
             dataset.resize(self._steps + 1, axis=0)
             dataset[self._steps] = row
@@ -276,7 +286,7 @@ class Hdf5DemoWriter:
             staging.flush()
 
     def _check_free_space(self, step: Step) -> None:
-        step_bytes = 2 * step.joint_position.nbytes + sum(image.nbytes for image in step.images.values())
+        step_bytes = 8 * step.joint_position.nbytes + sum(image.nbytes for image in step.images.values())
         needed = self._config.min_free_bytes + step_bytes * self._config.flush_every
         if free_bytes(self._config.staging_path) < needed:
             self.abort_episode()
@@ -287,9 +297,11 @@ class Hdf5DemoWriter:
             )
 
     def _commit(self, outcome: EpisodeOutcome) -> str:
-        """Copy the closed staging file into the main file as the next demo (module doc)."""
+        """Lay the closed staging file out into the main file as the next demo (module doc)."""
         config = self._config
-        needed = int(config.staging_path.stat().st_size * COMMIT_SPACE_MARGIN)
+        raw = self._read_raw(outcome)
+        growth = max(1.0, self._layout.rows(raw) / max(1, len(raw) - 1))  # resampled rows repeat frames
+        needed = int(config.staging_path.stat().st_size * growth * COMMIT_SPACE_MARGIN)
         if free_bytes(config.path) < needed:
             raise DiskFullError(
                 f"not enough free space to save the episode into {config.path} (needs about {needed} bytes); "
@@ -298,34 +310,37 @@ class Hdf5DemoWriter:
         name = f"{DEMO_PREFIX}{self._next_demo}"
         info = self._info
         attrs = {"seed": info.seed, "success": outcome.success, "instruction": info.instruction,
-                 "dropped_steps": outcome.dropped_steps, "late_samples": outcome.late_samples}
+                 "dropped_steps": outcome.dropped_steps, "late_samples": outcome.late_samples,
+                 "recorded_steps": self._steps}
 
-        def copy() -> None:
+        def lay_out() -> None:
             with h5py.File(config.staging_path, "r") as staging:
-                self._copy_demo(staging, name, self._steps, attrs)
+                self._lay_out(staging, name, raw, attrs)
 
-        self._guard(copy, f"saving {name}")
+        self._guard(lay_out, f"saving {name}")
         return f"{DATA}/{name}"
 
-    def _copy_demo(self, staging: h5py.File, name: str, steps: int, attrs: Mapping[str, Any]) -> None:
-        """The staging file's datasets as data/<name>, `steps` long, with its attributes; `total` counts them.
+    def _lay_out(self, staging: h5py.File, name: str, raw: RawEpisode, attrs: Mapping[str, Any]) -> None:
+        """The staged episode as data/<name> with its attributes; `total` counts its rows.
 
-        A demo that fails to copy half-way is removed again, so the file never holds a torn demo.
+        A demo that fails half-way is removed again, so the file never holds a torn demo.
         """
         with h5py.File(self._config.path, "a") as main:
             data = main[DATA]
             demo = data.create_group(name)
             try:
-                for key in staging:
-                    staging.copy(staging[key], demo, name=key)
-                for item in _time_series(demo):
-                    if item.shape[0] > steps:  # a crash can leave one dataset a step ahead of another
-                        item.resize(steps, axis=0)
-                demo.attrs.update({"num_samples": steps, **attrs})
+                images = dict(staging[IMAGES]) if IMAGES in staging else {}
+                attributes = self._layout.write(demo, raw, images, self._config.compression)
+                demo.attrs.update({**attributes, **attrs})
             except BaseException:
                 del data[name]
                 raise
-            data.attrs["total"] = int(data.attrs["total"]) + steps
+            data.attrs["total"] = int(data.attrs["total"]) + int(attributes["num_samples"])
+
+    def _read_raw(self, outcome: EpisodeOutcome) -> RawEpisode:
+        """The staged episode's per-step record (small: the frames stay in the staging file)."""
+        with h5py.File(self._config.staging_path, "r") as staging:
+            return replace(_raw_episode(staging), marks_s=outcome.subtask_marks_s)
 
     def _guard(self, action, what: str):
         """Run an h5py action; a full disk drops the episode and raises DiskFullError naming what is safe."""
@@ -341,9 +356,18 @@ class Hdf5DemoWriter:
             ) from exc
 
 
-def _time_series(group: h5py.Group) -> list[h5py.Dataset]:
-    """The per-step datasets under `group` (resizable along time), not initial_state."""
-    found: list[h5py.Dataset] = []
-    group.visititems(lambda _name, item: found.append(item)
-                     if isinstance(item, h5py.Dataset) and item.maxshape and item.maxshape[0] is None else None)
-    return found
+def _raw_episode(staging: h5py.File) -> RawEpisode:
+    """The staging file's per-step record, cut to the steps every dataset holds (a crash can leave one
+    dataset a step ahead of another); the frames stay in the file."""
+    raw = staging[RAW]
+    objects = raw.get("objects", {})
+    series = [raw["stamp"], raw["joint_position"], raw["joint_velocity"], raw["action"],
+              *(objects[name] for name in objects), *(staging[IMAGES].values() if IMAGES in staging else ())]
+    steps = min(len(item) for item in series)
+    return RawEpisode(
+        stamps_s=raw["stamp"][:steps],
+        joints=raw["joint_position"][:steps],
+        velocities=raw["joint_velocity"][:steps],
+        actions=raw["action"][:steps],
+        objects={name: objects[name][:steps] for name in objects},
+    )

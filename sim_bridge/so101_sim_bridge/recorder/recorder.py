@@ -32,11 +32,15 @@ class RecorderConfig:
     cameras: tuple[str, ...] = ("wrist", "front")
     """Cameras every step must have (any names: real, sim, or both, e.g. 'wrist', 'sim_front')."""
     alignment: AlignmentConfig = AlignmentConfig()
+    objects: tuple[str, ...] = ()
+    """Simulator objects whose poses every step must have (a task's scene objects)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cameras", tuple(self.cameras))
-        if len(set(self.cameras)) != len(self.cameras):
-            raise ValueError(f"camera listed twice: {self.cameras}")
+        object.__setattr__(self, "objects", tuple(self.objects))
+        for what, names in (("camera", self.cameras), ("object", self.objects)):
+            if len(set(names)) != len(names):
+                raise ValueError(f"{what} listed twice: {names}")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class DemoRecorder:
         self._writers = tuple(writers)
         self._aligner: StepAligner | None = None
         self._steps = 0
+        self._marks: list[float] = []
 
     @property
     def recording(self) -> bool:
@@ -91,13 +96,33 @@ class DemoRecorder:
             for writer in started:
                 writer.abort_episode()
             raise
-        self._aligner = StepAligner(self._config.alignment, self._config.cameras, now_s)
+        self._aligner = StepAligner(self._config.alignment, self._config.cameras, now_s, self._config.objects)
         self._steps = 0
+        self._marks = []
 
-    def add_joint_state(self, stamp_s: float, position: Sequence[float]) -> None:
-        """Observed joint positions, ROS radians in JOINT_NAMES order (ignored while idle)."""
+    def add_joint_state(
+        self, stamp_s: float, position: Sequence[float], velocity: Sequence[float] | None = None
+    ) -> None:
+        """Observed joint positions (and velocities, rad/s), ROS radians in JOINT_NAMES order (ignored while idle)."""
         if self._aligner is not None:
-            self._aligner.add_joint_state(stamp_s, _joint_vector(position, "joint state"))
+            speed = _joint_vector(velocity, "joint velocity") if velocity is not None and len(velocity) else None
+            self._aligner.add_joint_state(stamp_s, _joint_vector(position, "joint state"), speed)
+
+    def add_object_pose(self, name: str, stamp_s: float, pose: Sequence[float]) -> None:
+        """A simulator object's pose [x, y, z, qw, qx, qy, qz] in the robot root frame (ignored while idle)."""
+        if self._aligner is not None:
+            vector = np.asarray(pose, dtype=np.float64)
+            if vector.shape != (7,) or not np.all(np.isfinite(vector)):
+                raise ValueError(f"object pose needs 7 finite values [x, y, z, qw, qx, qy, qz], got {vector}")
+            self._aligner.add_object_pose(name, stamp_s, vector)
+
+    def mark_subtask(self, now_s: float) -> int:
+        """The operator ends the current subtask at now_s (LeIsaac's manual annotation); how many marks so far."""
+        self._require_recording()
+        if self._marks and now_s <= self._marks[-1]:
+            raise RecorderStateError("a subtask mark must come after the previous one")
+        self._marks.append(now_s)
+        return len(self._marks)
 
     def add_action(self, stamp_s: float, position: Sequence[float]) -> None:
         """A position command, ROS radians in JOINT_NAMES order (ignored while idle)."""
@@ -119,7 +144,8 @@ class DemoRecorder:
         aligner = self._require_recording()
         self._write(aligner.finish(now_s))
         stats = aligner.stats()
-        outcome = EpisodeOutcome(success=success, dropped_steps=stats.steps_dropped, late_samples=stats.late_samples)
+        outcome = EpisodeOutcome(success=success, dropped_steps=stats.steps_dropped, late_samples=stats.late_samples,
+                                 subtask_marks_s=tuple(self._marks))
         self._aligner = None
         saved: list[str | None] = []
         try:
@@ -157,7 +183,8 @@ class DemoRecorder:
 
     def _write(self, aligned) -> int:
         for item in aligned:
-            step = Step(self._steps, item.stamp_s, item.joint_position, item.action, MappingProxyType(item.images))
+            step = Step(self._steps, item.stamp_s, item.joint_position, item.action, MappingProxyType(item.images),
+                        item.joint_velocity, item.object_poses)
             try:
                 for writer in self._writers:
                     writer.append(step)

@@ -71,7 +71,7 @@ class SessionStatus:
             minutes, seconds = divmod(elapsed, 60)
             return (
                 f"● REC episode {self.episode}  {int(minutes):02d}:{seconds:04.1f}  {self.steps} frames  "
-                f"{self.dropped} dropped  {self.late} late  [N success  R failure]"
+                f"{self.dropped} dropped  {self.late} late  [N success  R failure  S subtask end]"
             )
         totals = f"{self.saved} saved, {self.failed} failed"
         if self.error:
@@ -121,8 +121,11 @@ class RecordingSession:
 
     # --- samples (never block: refused and counted when the writer is too far behind) --------
 
-    def add_joint_state(self, stamp_s: float, position: Sequence[float]) -> None:
-        self._offer(_Sample(stamp_s, lambda recorder: recorder.add_joint_state(stamp_s, position)))
+    def add_joint_state(self, stamp_s: float, position: Sequence[float], velocity: Sequence[float] | None = None) -> None:
+        self._offer(_Sample(stamp_s, lambda recorder: recorder.add_joint_state(stamp_s, position, velocity)))
+
+    def add_object_pose(self, name: str, stamp_s: float, pose: Sequence[float]) -> None:
+        self._offer(_Sample(stamp_s, lambda recorder: recorder.add_object_pose(name, stamp_s, pose)))
 
     def add_action(self, stamp_s: float, position: Sequence[float]) -> None:
         self._offer(_Sample(stamp_s, lambda recorder: recorder.add_action(stamp_s, position)))
@@ -143,6 +146,10 @@ class RecordingSession:
     def discard(self) -> Future:
         """Future of the discarded episode's number."""
         return self._command(lambda recorder, _now: self._discard(recorder))
+
+    def mark_subtask(self) -> Future:
+        """Future of how many subtask ends the operator has marked in this episode (the mark is timed now)."""
+        return self._command(lambda recorder, now: recorder.mark_subtask(now))
 
     def close(self) -> None:
         """Apply what is queued, keep an unfinished episode as a failure, close the writers (LeRobot metadata), join."""

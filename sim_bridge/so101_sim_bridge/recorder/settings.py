@@ -1,10 +1,15 @@
 """The recorder node's parameters, and the DemoRecorder they describe (no ROS here).
 
 Inputs are topics: the observed joints (the follower's states in ROS radians, or a simulator's
-in sim names and units, converted back through the same sim mapping the HDF5 file is written
-in), the commands (teleop's or the policy's), and one image topic per recorded camera (real
-cameras, the twin's, or both under different names). Outputs: an Isaac Lab HDF5 file and/or a
-LeRobot v3 dataset; either may be left empty, not both.
+in sim names and units, converted back through the sim mapping), the commands (teleop's or the
+policy's), one image topic per recorded camera (real cameras, the twin's, or both under
+different names) and, with a task, the pose of each of its objects (/sim/objects/<name>/pose).
+Outputs: an Isaac Lab HDF5 file and/or a LeRobot v3 dataset; either may be left empty, not both.
+
+The HDF5 file's profile (isaaclab_layout.py): `default` writes the recorded steps in the sim
+mapping's units; `leisaac` writes LeIsaac's units (its USD joint limits, from the follower's
+calibration) at the task's step rate. A task (`task`: a shipped id or a YAML file) names the
+Isaac task (env_name), its objects and how subtasks end, so the file carries datagen_info.
 """
 from __future__ import annotations
 
@@ -12,17 +17,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from so101_calibration import ArmRole, SimMapping, SimUnits, UnitConverter, build_sim_mapping
-from so101_calibration.interface_contract import FOLLOWER_JOINT_COMMANDS, FOLLOWER_JOINT_STATES, camera_topics
+from so101_calibration import (
+    SIM_JOINT_NAMES,
+    ArmRole,
+    SimMapping,
+    SimMappingConfig,
+    SimUnits,
+    UnitConverter,
+    build_sim_mapping,
+)
+from so101_calibration.interface_contract import (
+    FOLLOWER_JOINT_COMMANDS,
+    FOLLOWER_JOINT_STATES,
+    SIM_OBJECT_POSE,
+    camera_topics,
+)
 from so101_sim_bridge.mapping import SimMappingParameters
 from so101_sim_bridge.recorder.alignment import AlignmentConfig
 from so101_sim_bridge.recorder.episode import EpisodeWriter
 from so101_sim_bridge.recorder.errors import OutputExistsError, RecorderError
 from so101_sim_bridge.recorder.hdf5_writer import Hdf5DemoWriter, Hdf5WriterConfig
+from so101_sim_bridge.recorder.isaaclab_layout import DEFAULT_PROFILE, LEISAAC_PROFILE, PROFILES, LayoutConfig
 from so101_sim_bridge.recorder.lerobot_writer import LeRobotDatasetWriter, LeRobotWriterConfig
 from so101_sim_bridge.recorder.rate import DEFAULT_FPS, checked_fps
 from so101_sim_bridge.recorder.recorder import DemoRecorder, RecorderConfig
 from so101_sim_bridge.recorder.video import VideoConfig
+from so101_sim_bridge.tasks import TaskSpec, load_task
 
 STATE_UNITS = ("ros", "sim")
 RESUME_HINT = (
@@ -65,6 +85,16 @@ class RecorderNodeConfig(SimMappingParameters):
     use_degrees: bool = field(default=True, metadata={"help": "LeRobot units: degrees (else -100..100)"})
     video_codec: str = field(default="libsvtav1", metadata={"help": "LeRobot video: libsvtav1 | h264"})
     flush_every: int = field(default=100, metadata={"help": "HDF5 flush period, steps"})
+    profile: str = field(
+        default=DEFAULT_PROFILE,
+        metadata={"help": "HDF5 profile: default (recorded steps, sim units) | leisaac (LeIsaac units, task rate)"},
+    )
+    task: str = field(
+        default="", metadata={"help": "task spec: a shipped id or a YAML file (objects, env_name, subtask signals)"}
+    )
+    image_size: tuple[int, ...] = field(
+        default=(), metadata={"help": "HDF5 images [height, width]; empty: the profile's (leisaac 480x640, else as recorded)"}
+    )
     keyboard: bool = field(
         default=True, metadata={"help": "B/N/R keys and a status line when stdin is a terminal"}
     )
@@ -80,6 +110,22 @@ class RecorderNodeConfig(SimMappingParameters):
         VideoConfig(codec=self.video_codec)  # checks the codec exists in this PyAV build
         if self.flush_every < 1:
             raise ValueError(f"flush_every must be >= 1 step, got {self.flush_every}")
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile {self.profile!r} unknown; profiles are {', '.join(PROFILES)}")
+        if self.image_size and len(self.image_size) != 2:
+            raise ValueError(f"image_size must be [height, width] or empty, got {list(self.image_size)}")
+        object.__setattr__(self, "_task", load_task(self.task) if self.task else None)
+
+    @property
+    def task_spec(self) -> TaskSpec | None:
+        """The loaded task spec (checked when the config is made)."""
+        return self._task
+
+    @property
+    def object_topic_map(self) -> dict[str, str]:
+        """Recorded object (the simulator's name) → its pose topic."""
+        task = self.task_spec
+        return {name: SIM_OBJECT_POSE.format(name=name) for name in (task.scene.objects if task else ())}
 
     @property
     def camera_topic_map(self) -> dict[str, str]:
@@ -88,31 +134,40 @@ class RecorderNodeConfig(SimMappingParameters):
 
     def recorder_config(self) -> RecorderConfig:
         alignment = AlignmentConfig(fps=self.fps, max_latency_s=self.max_latency_s)
-        return RecorderConfig(cameras=tuple(self.camera_topic_map), alignment=alignment)
+        return RecorderConfig(cameras=tuple(self.camera_topic_map), alignment=alignment,
+                              objects=tuple(self.object_topic_map))
 
 
 def open_recorder(config: RecorderNodeConfig) -> tuple[DemoRecorder, SimMapping]:
     """The recorder and its writers, and the sim mapping (for sim joint states).
 
     The follower's calibration is loaded only when something needs it (LeRobot units, leisaac sim
-    units). An output that already exists raises OutputExistsError before anything is written;
-    an HDF5 file created here is removed again if the LeRobot dataset then cannot be created.
+    units or profile). An output that already exists raises OutputExistsError before anything is
+    written; an HDF5 file created here is removed again if the LeRobot dataset then cannot be created.
     Errors name the parameter (hdf5_path, lerobot_root) and say how to set it on the node.
     """
     mapping_config = config.mapping_config()
-    needs_calibration = bool(config.lerobot_root) or mapping_config.units is SimUnits.LEISAAC
+    leisaac = config.profile == LEISAAC_PROFILE
+    needs_calibration = bool(config.lerobot_root) or mapping_config.units is SimUnits.LEISAAC or leisaac
     calibration = config.load_arm_calibration(ArmRole.FOLLOWER) if needs_calibration else None
     mapping = build_sim_mapping(mapping_config, calibration)
+    file_mapping = (
+        build_sim_mapping(SimMappingConfig(SIM_JOINT_NAMES["so101"], SimUnits.LEISAAC), calibration) if leisaac
+        else mapping
+    )
     writers: list[EpisodeWriter] = []
     created: Path | None = None
     if config.hdf5_path:
         path = Path(config.hdf5_path)
         created = None if path.exists() else path
-        extra = {"cameras": list(config.camera_topic_map), "sim_units": mapping_config.units.value}
-        hdf5 = Hdf5WriterConfig(path, resume=config.resume, flush_every=config.flush_every, fps=config.fps,
-                                extra_env_args=extra)
+        file_units = SimUnits.LEISAAC if leisaac else mapping_config.units
+        extra = {"cameras": list(config.camera_topic_map), "sim_units": file_units.value}
+        layout = LayoutConfig(profile=config.profile, task=config.task_spec,
+                              image_size=tuple(config.image_size) if config.image_size else None)
+        hdf5 = Hdf5WriterConfig(path, resume=config.resume, layout=layout, flush_every=config.flush_every,
+                                fps=config.fps, extra_env_args=extra)
         try:
-            writers.append(_output("hdf5_path", config.hdf5_path, lambda: Hdf5DemoWriter(hdf5, mapping)))
+            writers.append(_output("hdf5_path", config.hdf5_path, lambda: Hdf5DemoWriter(hdf5, file_mapping)))
         except OutputExistsError as exc:
             raise OutputExistsError(f"{exc}. {RESUME_HINT}") from None
     if config.lerobot_root:

@@ -39,6 +39,39 @@ class TwinCameraConfig:
 
 
 @dataclass(frozen=True)
+class ServoModel:
+    """How the twin's joints follow their targets: like the STS3215 servos of the follower, not like the MJCF's defaults.
+
+    The MJCF's position actuators (kp 17.8 N·m/rad, no gravity compensation) sag under gravity and
+    trail a moving target by ~35 ms (0.35 rad p99 behind the follower in the demo). A servo holds
+    its pose under load (its position loop reaches stall torque within a few ticks) and follows a
+    moving target closely, so the twin composes, without editing the MJCF:
+
+    - `gravity_compensation`: MuJoCo's body gravcomp on every arm link (the servo's holding torque),
+      so a static pose does not sag;
+    - `stiffness` and `damping` of the position actuators (N·m/rad, N·m·s/rad): overdamped, about
+      90 rad/s with the MJCF's armature, still saturating at its ±3.35 N·m (the servo's stall torque);
+    - velocity feed-forward: each joint's target velocity is estimated from consecutive commands
+      (their stamps), added through the actuator (damping acts on the velocity error, not on the
+      velocity) and used to carry the target forward to the present, for at most
+      `max_extrapolation_s` after the newest command (the pipeline's latency, a missed command),
+      after which the target holds. Commands further apart than `max_command_gap_s` give no velocity.
+    """
+
+    gravity_compensation: bool = True
+    stiffness: float = 300.0
+    damping: float = 8.0
+    max_extrapolation_s: float = 0.05
+    max_command_gap_s: float = 0.2
+
+    def __post_init__(self) -> None:
+        for name in ("stiffness", "damping", "max_extrapolation_s", "max_command_gap_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and (value >= 0 if name == "damping" else value > 0)):
+                raise ValueError(f"servo {name} must be a positive number, got {value!r}")
+
+
+@dataclass(frozen=True)
 class TwinConfig:
     """How to build the twin.
 
@@ -52,6 +85,7 @@ class TwinConfig:
     initial_position: Mapping[str, float] = field(default_factory=dict)
     timestep_s: float | None = None
     shadows: bool = False
+    servo: ServoModel = ServoModel()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cameras", tuple(self.cameras))

@@ -1,4 +1,4 @@
-"""The embedded MuJoCo twin: position actuators follow commanded joint targets at physics rate.
+"""The embedded MuJoCo twin: servo-like joints follow commanded joint targets at physics rate.
 
 Units and names are what the twin bridge sends through so101_calibration's SimMapping with the
 default `so101` names and `physical` units: the six SO-101 joint names and physical radians,
@@ -13,6 +13,16 @@ to the next call, so the same sequence of commands and dt gives the same traject
 machine, whatever the wall clock did. The caller owns the clock (a ROS node passes the time since
 its last tick; a test passes constants).
 
+Following the follower (config.ServoModel). Commands carry the follower's measured positions,
+stamped with its bus read time; set_targets takes that stamp on the twin's clock. The twin
+estimates each joint's velocity from consecutive commands and, at every physics step, drives the
+joint to the command carried forward to that step's time (at most max_extrapolation_s past the
+newest command), with the velocity fed forward, so it tracks where the follower is now rather
+than where it was when it was read. Without stamps, targets are held as given.
+
+Objects: every free body of the scene (scene.py) is a graspable object; object_poses() gives their
+poses in the world frame, which is the robot root frame (the arm is mounted at the origin).
+
 Threads: physics and rendering may run on different threads (a ROS node steps from its timer and
 renders on a thread of its own, so a slow software-rendered frame never delays a physics tick).
 Every call that reads or writes the simulation holds the twin's lock; render() holds it only to
@@ -23,7 +33,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import mujoco
@@ -68,10 +78,19 @@ class MujocoTwin:
             [self._model.jnt_range[j.id].mean() if name in MODEL_OFFSET_JOINTS else 0.0
              for name, j in zip(TWIN_JOINT_NAMES, joints)]
         )
+        self._range = self._model.jnt_range[[j.id for j in joints]].copy()  # model units, (6, 2)
         self._index = {name: i for i, name in enumerate(TWIN_JOINT_NAMES)}
+        self._objects = {
+            self._model.body(self._model.jnt_bodyid[j]).name: int(self._model.jnt_qposadr[j])
+            for j in range(self._model.njnt)
+            if self._model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE
+        }
         initial = np.array([config.initial_position.get(name, 0.0) for name in TWIN_JOINT_NAMES])
         self._data.qpos[self._qpos] = initial + self._offset
-        self._data.ctrl[self._actuators] = initial + self._offset
+        self._target = np.clip(initial + self._offset, *self._range.T)  # model units
+        self._target_velocity = np.zeros(len(TWIN_JOINT_NAMES))
+        self._target_stamp = np.full(len(TWIN_JOINT_NAMES), np.nan)  # twin clock; NaN: no stamp, held as given
+        self._apply_targets()
         mujoco.mj_forward(self._model, self._data)
         self._steps = 0
         self._target_time = 0.0
@@ -98,17 +117,22 @@ class MujocoTwin:
 
     @property
     def targets(self) -> np.ndarray:
-        """Current position targets, physical radians, TWIN_JOINT_NAMES order (after ctrlrange clamping)."""
+        """The newest commanded positions, physical radians, TWIN_JOINT_NAMES order (clamped to the joint ranges)."""
         with self._lock:
-            ctrl = self._data.ctrl[self._actuators].copy()
-        low, high = self._model.actuator_ctrlrange[self._actuators].T
-        return np.clip(ctrl, low, high) - self._offset
+            return self._target - self._offset
 
-    def set_targets(self, names: Sequence[str], positions: Sequence[float]) -> None:
+    @property
+    def object_names(self) -> tuple[str, ...]:
+        """The scene's graspable objects (its free bodies)."""
+        return tuple(self._objects)
+
+    def set_targets(self, names: Sequence[str], positions: Sequence[float], stamp_s: float | None = None) -> None:
         """Command joints by name (a subset is fine, like Isaac's articulation controller).
 
-        ValueError for unknown names, mismatched lengths or non-finite values; nothing is applied
-        then. Targets beyond a joint's range are clamped by MuJoCo (the actuator's ctrlrange).
+        `stamp_s`: when the positions were measured, on the twin's clock (time_s); with it, the
+        joint's velocity is estimated from its previous stamped command and fed forward (module
+        doc). ValueError for unknown names, mismatched lengths or non-finite values; nothing is
+        applied then. Targets beyond a joint's range are clamped to it.
         """
         values = np.asarray(positions, dtype=np.float64)
         if values.shape != (len(names),):
@@ -118,10 +142,20 @@ class MujocoTwin:
             raise ValueError(f"unknown twin joint(s) {unknown}; joints are {', '.join(TWIN_JOINT_NAMES)}")
         if not np.all(np.isfinite(values)):
             raise ValueError(f"joint targets must be finite, got {dict(zip(names, values.tolist()))}")
+        if stamp_s is not None and not math.isfinite(stamp_s):
+            raise ValueError(f"stamp_s must be finite seconds, got {stamp_s}")
+        servo = self._config.servo
         with self._lock:
             for name, value in zip(names, values):
                 i = self._index[name]
-                self._data.ctrl[self._actuators[i]] = value + self._offset[i]
+                target = float(np.clip(value + self._offset[i], *self._range[i]))
+                gap = stamp_s - self._target_stamp[i] if stamp_s is not None else math.nan
+                self._target_velocity[i] = (
+                    (target - self._target[i]) / gap if 0 < gap <= servo.max_command_gap_s else 0.0
+                )
+                self._target[i] = target
+                self._target_stamp[i] = math.nan if stamp_s is None else stamp_s
+            self._apply_targets()
 
     def step(self, dt_s: float) -> int:
         """Advance simulated time by dt_s (whole physics steps; the remainder carries over). Returns steps run."""
@@ -132,7 +166,8 @@ class MujocoTwin:
             due = math.floor(self._target_time / self.timestep_s + _STEP_EPSILON) - self._steps
             for _ in range(due):
                 mujoco.mj_step(self._model, self._data)
-            self._steps += due
+                self._steps += 1
+                self._apply_targets()
         return due
 
     def state(self) -> TwinState:
@@ -151,6 +186,30 @@ class MujocoTwin:
         with self._lock:
             return self._data.body(body).xpos.copy()
 
+    def reset_objects(self, poses: Mapping[str, Sequence[float]] | None = None) -> None:
+        """Every object back to its pose in the scene file, or to `poses` (name → [x y z qw qx qy qz], robot
+        root frame; e.g. tasks.randomized_poses), at rest: an operator resetting the table between demos."""
+        poses = dict(poses or {})
+        unknown = set(poses) - set(self._objects)
+        if unknown:
+            raise ValueError(f"unknown object(s) {sorted(unknown)}; the scene has {', '.join(self._objects)}")
+        with self._lock:
+            for name, address in self._objects.items():
+                pose = np.asarray(poses.get(name, self._model.qpos0[address:address + 7]), dtype=np.float64)
+                if pose.shape != (7,) or not np.all(np.isfinite(pose)):
+                    raise ValueError(f"{name}: a pose is 7 finite values [x y z qw qx qy qz], got {pose}")
+                self._data.qpos[address:address + 7] = np.concatenate([pose[:3], pose[3:] / np.linalg.norm(pose[3:])])
+            for joint in range(self._model.njnt):
+                if self._model.jnt_type[joint] == mujoco.mjtJoint.mjJNT_FREE:
+                    dof = self._model.jnt_dofadr[joint]
+                    self._data.qvel[dof:dof + 6] = 0.0
+            mujoco.mj_forward(self._model, self._data)
+
+    def object_poses(self) -> dict[str, np.ndarray]:
+        """Each object's pose in the world (= robot root) frame: [x, y, z, qw, qx, qy, qz] (m, unit quaternion)."""
+        with self._lock:
+            return {name: self._data.qpos[address:address + 7].copy() for name, address in self._objects.items()}
+
     def render(self, camera: str) -> np.ndarray:
         """The camera's current view, H x W x 3 uint8 RGB.
 
@@ -161,6 +220,23 @@ class MujocoTwin:
             mujoco.mj_copyData(self._render_data, self._model, self._data)
         mujoco.mj_forward(self._model, self._render_data)  # poses of the copied state, for the cameras
         return self._renderer.render(self._render_data, camera)
+
+    def _apply_targets(self) -> None:
+        """The actuators' controls for the present simulated time (lock held): servo targets carried forward.
+
+        Position actuator: force = kp·(ctrl − q) − kv·q̇, so ctrl = target + (kv/kp)·v gives
+        kp·(target − q) + kv·(v − q̇), the velocity error damped rather than the velocity.
+        """
+        servo = self._config.servo
+        ahead = self._data.time - self._target_stamp
+        moving = ahead <= servo.max_extrapolation_s  # False for NaN stamps too
+        carried = np.clip(
+            self._target + self._target_velocity * np.where(np.isnan(ahead), 0.0, np.clip(ahead, 0.0,
+                                                                                      servo.max_extrapolation_s)),
+            *self._range.T,
+        )
+        feed_forward = np.where(moving, self._target_velocity, 0.0) * (servo.damping / servo.stiffness)
+        self._data.ctrl[self._actuators] = carried + feed_forward
 
     def close(self) -> None:
         """Release the GL contexts; the twin cannot render afterwards."""

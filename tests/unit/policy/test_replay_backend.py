@@ -87,8 +87,7 @@ def test_lerobot_datasets_need_their_units_said(lerobot_dataset, recorded_radian
     root = lerobot_dataset({0: recorded_radians(5)})
     with pytest.raises(DatasetError, match="do not record whether actions are degrees"):
         read_episode(root)
-    with pytest.raises(DatasetError, match="records its own fps"):
-        read_episode(root, lerobot_units=JointUnits.DEGREES, fps=10.0)
+    assert read_episode(root, lerobot_units=JointUnits.DEGREES, fps=10.0).fps == 10.0, "overridden on purpose"
     with pytest.raises(DatasetError, match=r"no frames of episode 3; episodes are \[0\]"):
         read_episode(root, episode=3, lerobot_units=JointUnits.DEGREES)
 
@@ -183,3 +182,29 @@ def test_same_units_need_no_calibration_and_different_units_say_how_to_get_one(l
     ReplayPolicy(episode, default_data_config(Protocol.N1_6), Protocol.N1_6, JointUnits.DEGREES)
     with pytest.raises(ValueError, match="needs the arm's calibration .*--calibration PATH"):
         ReplayPolicy(episode, default_data_config(Protocol.N1_6), Protocol.N1_6, JointUnits.RADIANS)
+
+
+@pytest.mark.parametrize("units", ["physical", "leisaac"])
+def test_our_recordings_replay_at_their_recorded_rate_in_radians(tmp_path, calibration, units):
+    """A file of our recorder records its rate and units: a 4 fps demo is served at 4 fps (issue: it was 30)."""
+    from so101_calibration import SimMappingConfig, SimUnits, build_sim_mapping
+    from so101_hardware.cameras import Frame
+    from so101_sim_bridge.recorder import DemoRecorder, Hdf5DemoWriter, Hdf5WriterConfig, RecorderConfig
+
+    mapping = build_sim_mapping(SimMappingConfig(units=SimUnits(units)), calibration)
+    path = tmp_path / "demos.hdf5"
+    commands = [np.full(6, 0.1 * i) for i in range(6)]
+    writer = Hdf5DemoWriter(Hdf5WriterConfig(path, fps=4), mapping)
+    with DemoRecorder(RecorderConfig(cameras=("wrist",)), [writer]) as recorder:
+        recorder.start(100.0, "task")
+        for i, command in enumerate(commands):
+            t = 100.0 + i / 4
+            recorder.add_joint_state(t, command)
+            recorder.add_action(t, command)
+            recorder.add_frame("wrist", Frame(np.zeros((8, 8, 3), np.uint8), i, t, t))
+        recorder.stop(100.0 + 5 / 4, success=True)
+    episode = read_episode(path)
+    assert episode.fps == 4.0 and episode.units is JointUnits.RADIANS
+    assert len(episode.actions) >= 3
+    assert episode.actions == pytest.approx(np.array(commands[:len(episode.actions)]), abs=1e-5), "radians"
+    assert read_episode(path, fps=8.0).fps == 8.0

@@ -49,8 +49,9 @@ def test_sigkill_mid_episode_keeps_finished_demos(tmp_path, feed_episode, caplog
     run_until_recording_then_kill(path)
 
     dataset = read_hdf5_demos(path)  # opens: the file was closed while the episode recorded
-    assert [(d.index, d.success, d.num_samples) for d in dataset.demos] == [(0, True, STEPS), (1, False, STEPS)]
-    assert dataset.total == 2 * STEPS
+    rows = STEPS - 1  # the last step is the last row's post-step state
+    assert [(d.index, d.success, d.num_samples) for d in dataset.demos] == [(0, True, rows), (1, False, rows)]
+    assert dataset.total == 2 * rows
     assert dataset.demos[1].joint_pos[5] == pytest.approx([1.05] * 6)
     staging = tmp_path / "demos.hdf5.recording"
     assert staging.exists()  # the unfinished episode, left behind by the kill
@@ -70,7 +71,7 @@ def test_sigkill_mid_episode_keeps_finished_demos(tmp_path, feed_episode, caplog
     assert [d.index for d in dataset.demos] == [0, 1, 2, 3]
     assert not recovered.success and 0 < recovered.num_samples <= 3 * STEPS
     assert recovered.joint_pos[5] == pytest.approx([2.05] * 6)  # episode 2's own samples
-    assert dataset.total == 2 * STEPS + recovered.num_samples + 5
+    assert dataset.total == 2 * rows + recovered.num_samples + 4  # 5 steps: 4 rows
     with h5py.File(path, "r") as file:
         attrs = file["data/demo_2"].attrs
         assert attrs["recovered"] and attrs["instruction"] == "episode 2" and attrs["seed"] == 2

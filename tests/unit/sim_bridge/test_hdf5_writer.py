@@ -1,4 +1,9 @@
-"""Isaac Lab / LeIsaac HDF5 layout, units, resume and refusal to overwrite."""
+"""Isaac Lab / LeIsaac HDF5 file: attributes, storage, units, resume and refusal to overwrite.
+
+A demo has one row fewer than the recorded steps: states are taken after each row's action, so
+the last recorded step only serves as the last state (isaaclab_layout.py; test_isaaclab_layout.py
+checks every key).
+"""
 from __future__ import annotations
 
 import json
@@ -31,19 +36,20 @@ def test_layout_attributes_and_storage(tmp_path, feed_episode):
     assert [s.saved_as for s in summaries] == [("data/demo_0",), ("data/demo_1",)]
     with h5py.File(path, "r") as f:
         data = f["data"]
-        assert data.attrs["total"] == 19
+        assert data.attrs["total"] == 11 + 6
         env_args = json.loads(data.attrs["env_args"])
         assert env_args["type"] == 2 and env_args["joint_names"][0] == "shoulder_pan" and env_args["fps"] == 30
+        assert (env_args["env_name"], env_args["profile"], env_args["task"]) == ("", "default", None)
         demo = data["demo_0"]
-        assert (demo.attrs["num_samples"], demo.attrs["seed"], demo.attrs["success"]) == (12, 0, True)
+        assert (demo.attrs["num_samples"], demo.attrs["seed"], demo.attrs["success"]) == (11, 0, True)
+        assert demo.attrs["recorded_steps"] == 12
         assert demo.attrs["instruction"] == "pick up the red cube"
-        assert demo["actions"].shape == (12, 6) and demo["actions"].dtype == np.float32
-        assert demo["obs/wrist"].shape == (12, *feed_episode.image_shape) and demo["obs/wrist"].dtype == np.uint8
-        assert demo["states/articulation/robot/joint_position"].shape == (12, 6)
+        assert demo["actions"].shape == (11, 6) and demo["actions"].dtype == np.float32
+        assert demo["obs/wrist"].shape == (11, *feed_episode.image_shape) and demo["obs/wrist"].dtype == np.uint8
+        assert demo["states/articulation/robot/joint_position"].shape == (11, 6)
         assert demo["initial_state/articulation/robot/joint_position"].shape == (1, 6)
         for name in ("actions", "obs/joint_pos", "obs/front"):
             assert demo[name].compression == "lzf" and demo[name].chunks is not None
-            assert demo[name].maxshape[0] is None
         assert not data["demo_1"].attrs["success"]
     assert not (tmp_path / "demos.hdf5.recording").exists()
 
@@ -53,11 +59,11 @@ def test_values_round_trip_in_physical_radians(tmp_path, feed_episode):
     record(path, feed_episode, [(2, 5, True)])
     demo = read_hdf5_demos(path).demos[0]
     expected = np.array([feed_episode.joint_value(2, i) for i in range(5)], dtype=np.float32)
-    assert demo.joint_pos == pytest.approx(expected)
-    assert demo.state_joint_position == pytest.approx(expected)
-    assert demo.actions == pytest.approx(expected + 0.05)
+    assert demo.joint_pos == pytest.approx(expected[:4])
+    assert demo.state_joint_position == pytest.approx(expected[1:]), "after each row's action"
+    assert demo.actions == pytest.approx(expected[:4] + 0.05)
     assert demo.initial_joint_position[0] == pytest.approx(expected[0])
-    assert [int(image[0, 0, 0]) for image in demo.images["front"]] == [feed_episode.image_value(2, i) for i in range(5)]
+    assert [int(image[0, 0, 0]) for image in demo.images["front"]] == [feed_episode.image_value(2, i) for i in range(4)]
 
 
 def test_leisaac_units_go_through_the_sim_mapping(tmp_path, feed_episode, calibration):
@@ -74,7 +80,7 @@ def test_resume_continues_numbering_and_total(tmp_path, feed_episode):
     summaries = record(path, feed_episode, [(2, 6, True)], resume=True)
     assert summaries[0].saved_as == ("data/demo_2",)
     dataset = read_hdf5_demos(path)
-    assert [d.index for d in dataset.demos] == [0, 1, 2] and dataset.total == 14
+    assert [d.index for d in dataset.demos] == [0, 1, 2] and dataset.total == 3 + 3 + 5
 
 
 def test_existing_file_without_resume_is_refused(tmp_path, feed_episode):
@@ -90,16 +96,19 @@ def test_resume_refuses_another_joint_naming(tmp_path, feed_episode):
     path = tmp_path / "demos.hdf5"
     record(path, feed_episode, [(0, 3, True)])
     usd_names = build_sim_mapping(SimMappingConfig(names=("Rotation", "Pitch", "Elbow", "Wrist_Pitch", "Wrist_Roll", "Jaw")))
-    with pytest.raises(RecorderError, match="same sim mapping"):
+    with pytest.raises(RecorderError, match="joint_names.*resume with the same settings"):
         Hdf5DemoWriter(Hdf5WriterConfig(path, resume=True), usd_names)
 
 
-def test_an_episode_without_complete_steps_is_not_saved(tmp_path, feed_episode):
+@pytest.mark.parametrize("steps", [0, 1])
+def test_an_episode_without_two_complete_steps_is_not_saved(tmp_path, feed_episode, steps):
     path = tmp_path / "demos.hdf5"
     writer = Hdf5DemoWriter(Hdf5WriterConfig(path))
     with DemoRecorder(RecorderConfig(), [writer]) as recorder:
-        recorder.start(0.0, "task")
-        summary = recorder.stop(1 / feed_episode.fps, success=True)
+        summary = feed_episode(recorder, 0, steps) if steps else None
+        if summary is None:
+            recorder.start(0.0, "task")
+            summary = recorder.stop(1 / feed_episode.fps, success=True)
         assert summary.saved_as == (None,)
         assert read_hdf5_demos(path).demos == ()
     assert not path.exists(), "a file that got no demo is removed on close: it would block the next session"

@@ -75,7 +75,7 @@ def test_an_episode_on_time_records_every_step_without_drops_at_its_edges(make_s
     assert summary.alignment.steps_dropped == 0 and summary.alignment.late_samples == 0
     assert 50 <= summary.steps <= 60  # 2 s at 30 Hz, less the edges: a tolerance at the start, a latency at the end
     (demo,) = read_hdf5_demos(tmp_path / "demos.hdf5").demos
-    assert demo.num_samples == summary.steps and demo.success and demo.instruction == "pick up the red cube"
+    assert demo.num_samples == summary.steps - 1 and demo.success and demo.instruction == "pick up the red cube"
     status = session.status
     assert (status.recording, status.saved, status.failed, status.steps) == (False, 1, 0, summary.steps)
 
@@ -203,7 +203,7 @@ def test_a_writer_failing_mid_episode_stops_it_reports_it_and_the_next_episode_s
 
 def test_the_status_line_shows_episode_duration_frames_and_drops():
     recording = SessionStatus(recording=True, episode=3, started_at=100.0, steps=372, dropped=2, late=1)
-    line = "● REC episode 3  01:12.5  372 frames  2 dropped  1 late  [N success  R failure]"
+    line = "● REC episode 3  01:12.5  372 frames  2 dropped  1 late  [N success  R failure  S subtask end]"
     assert recording.line(now=172.46) == line
     idle = SessionStatus(episode=3, saved=2, failed=1)
     assert idle.line(now=0.0) == "idle  (2 saved, 1 failed)  [B record]"
