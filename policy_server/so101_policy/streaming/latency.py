@@ -14,6 +14,8 @@ from collections import deque
 import numpy as np
 
 P95 = 95.0
+P95_WINDOW = 100
+"""Latencies behind the p95 (LeRobot's window): with fewer than ~20 the p95 is about their maximum."""
 
 
 class LatencyEstimator:
@@ -21,19 +23,21 @@ class LatencyEstimator:
         if not initial_s >= 0 or window < 1:
             raise ValueError(f"need initial_s >= 0 and window >= 1, got {initial_s}, {window}")
         self._initial_s = initial_s
-        self._samples: deque[float] = deque(maxlen=window)
+        self._window = window
+        self._samples: deque[float] = deque(maxlen=max(window, P95_WINDOW))
 
     def add(self, latency_s: float) -> None:
         self._samples.append(max(0.0, latency_s))
 
     @property
     def estimate_s(self) -> float:
-        """The largest recent latency; `initial_s` until one was measured."""
-        return max(self._samples) if self._samples else self._initial_s
+        """The largest of the last `window` latencies; `initial_s` until one was measured."""
+        recent = list(self._samples)[-self._window:]
+        return max(recent) if recent else self._initial_s
 
     @property
     def p95_s(self) -> float:
-        """The 95th percentile of the recent latencies; `initial_s` until one was measured."""
+        """The 95th percentile of the last P95_WINDOW latencies; `initial_s` until one was measured."""
         return float(np.percentile(self._samples, P95)) if self._samples else self._initial_s
 
     @property
