@@ -67,18 +67,23 @@ def merge(
     mode: BlendMode,
     crossfade_s: float,
     ensemble_decay: float,
+    fade_from: float | None = None,
 ) -> Plan:
     """A new Plan on the chunk's grid (`times`, `values`: the actions from the one due now on).
 
     `current` is the plan being executed if it still covers `now` (else None) and `commanded`
     the target commanded last (the hold after a stall), used when there is no current plan.
+    `fade_from` (≥ now) starts the crossfade later: an RTC chunk's frozen rows are the current
+    plan's own, so the plan keeps its values up to the first row the server was free to change
+    and fades from there (rounding in the frozen rows never reaches the arm either).
     """
     ones = np.ones(len(times))
     if mode is BlendMode.LATEST or (current is None and commanded is None):
         return Plan(times, values, ones, step_s)
     if mode is BlendMode.CROSSFADE:
         before = _previous_course(current, commanded, times, values, now)
-        weight = np.clip((times - now) / crossfade_s, 0.0, 1.0)
+        start = now if fade_from is None else max(now, fade_from)
+        weight = np.clip((times - start) / crossfade_s, 0.0, 1.0)
         return Plan(times, before + weight[:, np.newaxis] * (values - before), ones, step_s)
     if current is None:  # ensemble after a stall: nothing left to average with
         return Plan(times, values, ones, step_s)

@@ -16,7 +16,8 @@ stale state. This scheduler instead (ideas from LeRobot's async inference, docs/
   inference may take a warm-up's 0.7 s, or a stalled server) the arm has executed nothing, so
   the chunk starts at its first action now instead of leaping ahead (LeRobot's first-chunk jump,
   §5);
-* merges it into the plan (plan.py: latest, crossfade, ensemble) from what is commanded now;
+* merges it into the plan (plan.py: latest, crossfade, ensemble) from what is commanded now (an
+  RTC chunk's crossfade starts after its frozen rows, which repeat the plan);
 * holds the last commanded target when the plan runs out (server slow, stalled or gone),
   keeps asking (a lost request is given up after `request_timeout_s`, a failed one retried
   after `retry_interval_s`), and blends back in from the held target when chunks return;
@@ -262,8 +263,9 @@ class ChunkScheduler:
         except BadActionError:
             return False  # counted by the validator
         times = anchor + step * np.arange(start, checked.shape[0])
+        frozen_until = None if reply.prefix is None else reply.prefix.anchor_time + reply.prefix.frozen_steps * step
         self._plan = merge(current, self._commanded, times, checked[start:], now, step,
-                           self.config.blend, self.config.crossfade_s, self.config.ensemble_decay)
+                           self.config.blend, self.config.crossfade_s, self.config.ensemble_decay, frozen_until)
         self._chunk_length, self._rtc = checked.shape[0], reply.rtc
         self._counters["chunks_accepted"] += 1
         if reply.prefix is not None:
