@@ -73,27 +73,31 @@ class Run:
     delays_s: np.ndarray
     """Per planned tick: tick time − the observation time of the newest chunk behind it."""
 
-    @property
-    def planned_share(self) -> float:
-        return float(self.planned.mean())
-
     def _steps(self) -> np.ndarray:
         """(N − 1, 6) each joint's target change between consecutive ticks, per control period."""
         periods = np.maximum(np.diff(self.times) * CONTROL_HZ, 1.0)
         return np.diff(self.targets, axis=0) / periods[:, np.newaxis]
 
     @property
+    def planned_share(self) -> float:
+        return float(self.planned.mean()) if len(self.planned) else float("nan")
+
+    @property
     def largest_step(self) -> float:
-        return float(np.abs(self._steps()).max())
+        return _largest(self._steps()) if len(self.times) > 1 else float("nan")
 
     @property
     def largest_jump(self) -> float:
         """The largest change of a joint's step from one tick to the next: a boundary's discontinuity."""
-        return float(np.abs(np.diff(self._steps(), axis=0)).max())
+        return _largest(np.diff(self._steps(), axis=0)) if len(self.times) > 2 else float("nan")
 
     @property
     def delay_ms(self) -> float:
         return float(self.delays_s.mean() * 1e3) if len(self.delays_s) else float("nan")
+
+
+def _largest(values: np.ndarray) -> float:
+    return float(np.abs(values).max())
 
 
 class Rig:
@@ -189,9 +193,11 @@ def run_sync(rig: Rig, seconds: float) -> Run:
 
 
 def _after_first_chunk(times: list[float], planned: list[bool], targets: list[np.ndarray], delays: list[float]) -> Run:
-    """From the first planned tick on (a sync loop's record starts with the wait for its second chunk)."""
-    first = planned.index(True)
-    return Run(np.array(times[first:]), np.array(planned[first:]), np.array(targets[first:]), np.array(delays))
+    """From the first planned tick on (a sync loop's record starts with the wait for its second chunk); a run
+    too short for a second chunk has no figures (NaN)."""
+    first = planned.index(True) if True in planned else len(planned)
+    return Run(np.array(times[first:]), np.array(planned[first:]), np.array(targets[first:]).reshape(-1, 6),
+               np.array(delays))
 
 
 def measure(mode: str, horizon: int, latency_ms: int, seconds: float) -> Run:

@@ -92,6 +92,14 @@ FOLLOWER_JOINT_STATES = Topic("follower/joint_states", JOINT_STATE, STATE_QOS)
 """Radians, rad/s and load (% of max torque); stamp = the bus read's time."""
 FOLLOWER_JOINT_COMMANDS = Topic("follower/joint_commands", JOINT_STATE, COMMAND_QOS)
 """Position targets in radians, by joint name: the only way to move the follower (its safety filter)."""
+TELEOP_JOINT_COMMANDS = Topic("teleop/joint_commands", JOINT_STATE, COMMAND_QOS)
+"""Teleop's targets when a command mux chooses who drives the follower (the operator's input)."""
+POLICY_JOINT_COMMANDS = Topic("policy/joint_commands", JOINT_STATE, COMMAND_QOS)
+"""The inference node's targets when a command mux chooses who drives the follower (the policy's input)."""
+COMMAND_SOURCE = Topic("command_mux/source", STRING, LATCHED_QOS)
+"""Who drives the follower now, POLICY_SOURCE or OPERATOR_SOURCE, on every change (the recorder's intervention flag)."""
+POLICY_SOURCE = "policy"
+OPERATOR_SOURCE = "operator"
 CAMERA_IMAGE = Topic("cameras/{name}/image_raw", IMAGE, SENSOR_QOS)
 """rgb8; stamp = capture time."""
 CAMERA_INFO = Topic("cameras/{name}/camera_info", CAMERA_INFO_TYPE, SENSOR_QOS)
@@ -118,18 +126,20 @@ TELEOP_ENGAGE = Service("teleop/engage", SET_BOOL)
 """true ramps the follower to the leader, then mirrors; false: the follower holds."""
 POLICY_RUN = Service("policy/run", SET_BOOL)
 """true streams policy actions from the present pose; false stops (the follower holds)."""
+OPERATOR_TAKEOVER = Service("command_mux/takeover", SET_BOOL)
+"""true: the operator takes over with the leader (the follower ramps to it); false: hand back to the policy."""
 RECORDER_START = Service("recorder/start", TRIGGER)
 RECORDER_STOP = Service("recorder/stop", SET_BOOL)
 """data = success."""
 RECORDER_DISCARD = Service("recorder/discard", TRIGGER)
 
 TOPICS: tuple[Topic, ...] = (
-    LEADER_JOINT_STATES, FOLLOWER_JOINT_STATES, FOLLOWER_JOINT_COMMANDS, CAMERA_IMAGE, CAMERA_INFO,
-    SIM_JOINT_COMMAND, SIM_JOINT_STATES, SIM_CAMERA_IMAGE, TWIN_TRACKING, TWIN_LAG, POLICY_INSTRUCTION,
-    POLICY_CHUNK, DIAGNOSTICS,
+    LEADER_JOINT_STATES, FOLLOWER_JOINT_STATES, FOLLOWER_JOINT_COMMANDS, TELEOP_JOINT_COMMANDS,
+    POLICY_JOINT_COMMANDS, COMMAND_SOURCE, CAMERA_IMAGE, CAMERA_INFO, SIM_JOINT_COMMAND, SIM_JOINT_STATES,
+    SIM_CAMERA_IMAGE, TWIN_TRACKING, TWIN_LAG, POLICY_INSTRUCTION, POLICY_CHUNK, DIAGNOSTICS,
 )
 SERVICES: tuple[Service, ...] = (
-    FOLLOWER_ESTOP, TELEOP_ENGAGE, POLICY_RUN, RECORDER_START, RECORDER_STOP, RECORDER_DISCARD,
+    FOLLOWER_ESTOP, TELEOP_ENGAGE, POLICY_RUN, OPERATOR_TAKEOVER, RECORDER_START, RECORDER_STOP, RECORDER_DISCARD,
 )
 
 

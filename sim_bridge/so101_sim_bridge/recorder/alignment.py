@@ -8,7 +8,8 @@ step takes, per stream:
 - action: the latest command stamped at or before t_k and at most action_max_age_s old (zero-order
   hold: it is what the arm was executing at t_k);
 - each camera: the frame nearest to t_k within ±frame_tolerance_s (default half a step), and a
-  frame serves at most one step: a camera slower than fps leaves steps without a frame.
+  frame serves at most one step: a camera slower than fps leaves steps without a frame;
+- intervention (when tracked): who drove at t_k, the last change stamped at or before it.
 
 A step missing any of these is dropped and counted per missing stream; nothing is duplicated or
 interpolated to fill the hole. Step k is decided once the clock passes t_k + max_latency_s, so
@@ -69,6 +70,7 @@ class AlignedStep:
     joint_position: np.ndarray
     action: np.ndarray
     images: Mapping[str, np.ndarray]
+    intervention: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,12 @@ class _Stream:
 class StepAligner:
     """Aligns one episode's samples onto the grid starting at start_s."""
 
-    def __init__(self, config: AlignmentConfig, cameras: Sequence[str], start_s: float):
+    def __init__(self, config: AlignmentConfig, cameras: Sequence[str], start_s: float,
+                 intervention: bool | None = None):
+        """`intervention`: who drove when the episode starts (None: not tracked); add_intervention() the changes."""
         self._config = config
+        self._interventions: list[tuple[float, bool]] | None = None if intervention is None else [(-math.inf,
+                                                                                                  intervention)]
         self._cameras = tuple(cameras)
         self._start_s = start_s
         self._next = 0
@@ -144,6 +150,11 @@ class StepAligner:
 
     def add_action(self, stamp_s: float, position: np.ndarray) -> None:
         self._add(ACTION, stamp_s, position, self._config.action_max_age_s)
+
+    def add_intervention(self, stamp_s: float, operator: bool) -> None:
+        """Who drives from `stamp_s` on (True: the operator); ignored unless tracked."""
+        if self._interventions is not None:
+            bisect.insort(self._interventions, (stamp_s, operator))
 
     def add_frame(self, camera: str, stamp_s: float, image: np.ndarray) -> None:
         if camera not in self._cameras:
@@ -206,7 +217,14 @@ class StepAligner:
             joint_position=self._streams[JOINTS].values[found[JOINTS]],
             action=self._streams[ACTION].values[found[ACTION]],
             images={camera: self._streams[camera].take(found[camera]) for camera in self._cameras},
+            intervention=self._intervention_at(t),
         )
+
+    def _intervention_at(self, t: float) -> bool | None:
+        if self._interventions is None:
+            return None
+        changes = self._interventions
+        return changes[bisect.bisect_right(changes, (t, True)) - 1][1]
 
     def _forget_old(self) -> None:
         """Drop samples too old for any undecided step (keeps memory at a few frames per camera)."""
@@ -215,3 +233,5 @@ class StepAligner:
         self._streams[ACTION].drop_before(t - self._config.action_max_age_s)
         for camera in self._cameras:
             self._streams[camera].drop_before(t - self._config.frame_tolerance_s)
+        if self._interventions is not None:  # keep the change in force at t
+            del self._interventions[:max(0, bisect.bisect_right(self._interventions, (t, True)) - 1)]

@@ -29,6 +29,9 @@ class Step:
     """(6,) radians, JOINT_NAMES order: the command in effect at stamp_s (teleop or policy)."""
     images: Mapping[str, np.ndarray] = field(default_factory=dict)
     """Camera name → H x W x 3 uint8 RGB."""
+    intervention: bool | None = None
+    """True while an operator drove instead of the policy (a correction, LeRobot's DAgger flag); None when the
+    recording does not track who drove (RecorderConfig.intervention off)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "images", MappingProxyType(dict(self.images)))

@@ -9,6 +9,7 @@ Layout (the one Isaac Lab's HDF5DatasetFileHandler and LeIsaac's tools read)::
         obs/<camera>                            (T, H, W, 3) uint8
         states/articulation/robot/joint_position  (T, 6) float32
         initial_state/articulation/robot/joint_position  (1, 6) float32
+        intervention                            (T, 1) bool, when recorded: True while an operator corrected
 
 Joint values are in the simulator's names and units (a SimMapping: default the `so101` names in
 physical radians, i.e. ROS radians unchanged; `leisaac` units for LeIsaac's USD), since Isaac Lab
@@ -56,6 +57,7 @@ ENV_TYPE_MANAGER_BASED = 2
 """Isaac Lab's EnvType value LeIsaac writes in env_args ("type": 2)."""
 JOINT_POSITION = "states/articulation/robot/joint_position"
 INITIAL_JOINT_POSITION = "initial_state/articulation/robot/joint_position"
+INTERVENTION = "intervention"
 COMMIT_SPACE_MARGIN = 1.1
 """Free space needed to copy an episode into the main file, relative to its staging file."""
 _UNCLOSABLE: list[h5py.File] = []
@@ -218,6 +220,8 @@ class Hdf5DemoWriter:
             JOINT_POSITION: joints,
             **{f"obs/{camera}": image for camera, image in step.images.items()},
         }
+        if step.intervention is not None:
+            rows[INTERVENTION] = np.array([step.intervention])
         if self._steps == 0:
             staging.create_dataset(INITIAL_JOINT_POSITION, data=joints[np.newaxis])
             for name, row in rows.items():

@@ -32,6 +32,8 @@ class RecorderConfig:
     cameras: tuple[str, ...] = ("wrist", "front")
     """Cameras every step must have (any names: real, sim, or both, e.g. 'wrist', 'sim_front')."""
     alignment: AlignmentConfig = AlignmentConfig()
+    intervention: bool = False
+    """Record who drove each step (add_intervention): an operator's correction or the policy."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cameras", tuple(self.cameras))
@@ -59,6 +61,8 @@ class DemoRecorder:
         self._writers = tuple(writers)
         self._aligner: StepAligner | None = None
         self._steps = 0
+        self._operator = (-np.inf, False)
+        """The latest (stamp, operator drives) heard, kept between episodes: an episode starts with it."""
 
     @property
     def recording(self) -> bool:
@@ -91,7 +95,8 @@ class DemoRecorder:
             for writer in started:
                 writer.abort_episode()
             raise
-        self._aligner = StepAligner(self._config.alignment, self._config.cameras, now_s)
+        initial = self._operator[1] if self._config.intervention else None
+        self._aligner = StepAligner(self._config.alignment, self._config.cameras, now_s, initial)
         self._steps = 0
 
     def add_joint_state(self, stamp_s: float, position: Sequence[float]) -> None:
@@ -103,6 +108,13 @@ class DemoRecorder:
         """A position command, ROS radians in JOINT_NAMES order (ignored while idle)."""
         if self._aligner is not None:
             self._aligner.add_action(stamp_s, _joint_vector(position, "action"))
+
+    def add_intervention(self, stamp_s: float, operator: bool) -> None:
+        """From `stamp_s` on, the operator (True) or the policy (False) drives: each step's intervention flag."""
+        if stamp_s >= self._operator[0]:
+            self._operator = (stamp_s, operator)
+        if self._aligner is not None:
+            self._aligner.add_intervention(stamp_s, operator)
 
     def add_frame(self, camera: str, frame: Frame) -> None:
         """A camera frame; its capture_wall is the stamp (a ROS node sets it from header.stamp)."""
@@ -157,7 +169,8 @@ class DemoRecorder:
 
     def _write(self, aligned) -> int:
         for item in aligned:
-            step = Step(self._steps, item.stamp_s, item.joint_position, item.action, MappingProxyType(item.images))
+            step = Step(self._steps, item.stamp_s, item.joint_position, item.action, MappingProxyType(item.images),
+                        item.intervention)
             try:
                 for writer in self._writers:
                     writer.append(step)
