@@ -10,7 +10,8 @@ from so101_bringup.demo import report
 from so101_bringup.demo.trace import Trace
 
 SAFETY_PREFIXES = ("safety_rejected", "safety_clamped")
-POLICY_PREFIXES = ("rejected_", "clamped_", "failed_", "ticks_hold", "chunks_accepted", "requests", "rtc_")
+POLICY_PREFIXES = ("rejected_", "clamped_", "failed_", "ticks_hold", "chunks_accepted", "requests", "rtc_chunks",
+                   "rtc_late")
 RTC_VALUES = ("rtc", "chunk_length", "rtc_frozen_steps")
 
 

@@ -24,6 +24,7 @@ from so101_policy.embodiment.data_config import DATA_CONFIGS, data_config, defau
 from so101_policy.embodiment.joint_units import JointUnits
 from so101_policy.errors import PolicyError
 from so101_policy.server.backends.base import Policy
+from so101_policy.server.backends.synthetic import SyntheticConfig, SyntheticPolicy
 from so101_policy.server.policy_server import DEFAULT_MAX_REQUEST_BYTES, PolicyServer, ServerConfig
 from so101_policy.wire.generations import Protocol
 
@@ -74,11 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--fps", type=float, default=None, help="HDF5 only: frame rate of the recording (default 30)")
 
     synthetic = parser.add_argument_group("synthetic backend (a stand-in for a model: smooth motion from the state)")
-    synthetic.add_argument("--latency-ms", type=_non_negative, default=100.0, help="every inference's duration")
+    synthetic.add_argument("--latency-ms", type=_non_negative, default=SyntheticConfig.latency_s * 1000,
+                           help="every inference's duration (default %(default)g)")
     synthetic.add_argument("--first-latency-ms", type=_non_negative, default=None,
                            help="the first inference's duration (a model's warm-up; default --latency-ms)")
-    synthetic.add_argument("--noise-rad", type=_non_negative, default=0.0, help="σ of each chunk's offset per joint")
-    synthetic.add_argument("--seed", type=int, default=0)
+    synthetic.add_argument("--noise-rad", type=_non_negative, default=SyntheticConfig.noise_rad,
+                           help="σ of each chunk's offset per joint (default %(default)g)")
+    synthetic.add_argument("--seed", type=int, default=SyntheticConfig.seed)
     return parser
 
 
@@ -118,8 +121,6 @@ def _make_policy(args: argparse.Namespace, parser: argparse.ArgumentParser) -> P
         )
     calibration = read_calibration_file(args.calibration) if args.calibration else None
     if args.backend == "synthetic":
-        from so101_policy.server.backends.synthetic import SyntheticConfig, SyntheticPolicy
-
         synthetic = SyntheticConfig(
             latency_s=args.latency_ms / 1000,
             first_latency_s=None if args.first_latency_ms is None else args.first_latency_ms / 1000,
