@@ -17,6 +17,7 @@ from so101_bringup.launch_graphs import (
 )
 from so101_bringup.param_files import ParamFileError, effective_parameters
 from so101_bringup.share import config_path
+from so101_calibration.interface_contract import POLICY_JOINT_COMMANDS, TELEOP_JOINT_COMMANDS
 
 EVERY_GRAPH = [
     pytest.param(name, emulate, id=f"{name}-{'emulated' if emulate else 'real'}")
@@ -80,7 +81,7 @@ def test_with_takeover_the_command_mux_alone_commands_the_follower():
     graph = deploy_graph(DeployArgs(takeover=True, cameras=False))
     assert [node.fqn for node in graph.nodes] == ["/follower", "/inference", "/leader", "/teleop", "/command_mux"]
     topics = {node.name: effective_parameters(node).get("command_topic") for node in graph.nodes}
-    assert (topics["inference"], topics["teleop"]) == ("policy/joint_commands", "teleop/joint_commands")
+    assert (topics["inference"], topics["teleop"]) == (POLICY_JOINT_COMMANDS.name, TELEOP_JOINT_COMMANDS.name)
     assert effective_parameters(graph.node("teleop"))["engage_on_start"] is True, "mirroring, ready to take over"
     assert "recorder" not in topics
 
