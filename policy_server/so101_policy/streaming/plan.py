@@ -99,12 +99,19 @@ def _previous_course(
 ) -> np.ndarray:
     """What would have been commanded at `times` without the new chunk: the current plan where it
     reaches, and beyond its last target (or from a held target) a course parallel to the new
-    chunk, so the crossfade never has to catch up with a target that stood still."""
+    chunk, so the crossfade never has to catch up with a target that stood still.
+
+    The parallel course continues the plan's last step and meets the new chunk's course one step
+    after the plan's end: where the new chunk itself changes course right there (an RTC chunk whose
+    frozen rows end with the old plan, then its own prediction), the crossfade, not the arm, takes
+    the change."""
     if current is None:
         anchor_time, anchor, before, end = now, commanded, np.empty_like(values), -np.inf
     else:
         end = float(current.times[-1])
-        anchor_time, anchor, before = end, current.values[-1], current.values_at(times)
+        last_step = current.values[-1] - current.values[-2] if len(current.times) > 1 else 0.0
+        anchor_time, anchor = end + current.step_s, current.values[-1] + last_step
+        before = current.values_at(times)
     beyond = times > end
     offset = anchor - _interpolate(times, values, np.array([anchor_time]))[0]
     before[beyond] = values[beyond] + offset
