@@ -19,9 +19,11 @@ is allowed k periods' worth of motion):
     A smooth motion changes its step by under 0.001 rad per tick here, so what this shows is the
     discontinuity a chunk boundary adds (a hold, an offset to a new chunk, a blend that moves too
     fast), to be compared with the reference motion's own largest step (`reference_step_rad`);
-  - the mean observation → execution delay (how old the observation behind each target is). Measured in steady state, from the second chunk on: every loop starts from rest alike, and
-the first chunk, predicted while the arm stood still, is executed from its first action when it
-lands (the warm-up rule, tested on the emulated follower). Prints a table, then one JSON line.
+  - the mean observation → execution delay (how old the observation behind each target is). Measured in steady state, from the third chunk on: every loop starts from rest alike; the
+first chunk, predicted while the arm stood still, is executed from its first action when it lands
+(the warm-up rule, tested on the emulated follower), which puts it one latency behind the synthetic
+motion's clock (an artifact of a motion defined by time: a policy's is defined by the scene), and
+the second chunk catches that up. Prints a table, then one JSON line.
 """
 from __future__ import annotations
 
@@ -61,6 +63,8 @@ CONTROL_HZ = 30.0
 PROTOCOL = Protocol.N1_7
 NOISE_RAD = 0.02
 MODES = ("sync", "crossfade", "rtc")
+STEADY_FROM_CHUNK = 3
+"""Ticks are measured once this many chunks have been merged (module docstring: steady state)."""
 LEGACY_HORIZON = 16
 """Today's keys (ours_*, sync_*) are the 16-step crossfade and sync runs."""
 
@@ -152,7 +156,7 @@ def run_async(rig: Rig, seconds: float, rtc: bool) -> Run:
             observed = accepted[-1].observation_time if accepted else observed
             chunks += len(accepted)
             rig.commanded = tick.target
-            if chunks >= 2:
+            if chunks >= STEADY_FROM_CHUNK:
                 times.append(now)
                 planned.append(tick.planned)
                 targets.append(tick.target)
@@ -171,7 +175,7 @@ def run_sync(rig: Rig, seconds: float) -> Run:
     for now in grid:
         if queue:
             rig.commanded = queue.pop(0)
-            if chunks >= 2:
+            if chunks >= STEADY_FROM_CHUNK:
                 times.append(now)
                 planned.append(True)
                 targets.append(rig.commanded)
@@ -182,7 +186,7 @@ def run_sync(rig: Rig, seconds: float) -> Run:
         observed, chunks = observation.time, chunks + 1
         queue = list(rig.decoder.decode(action)[:executed])
         blocked_ticks = 1 + int((time.monotonic() - now) * CONTROL_HZ)  # this one and those missed
-        if chunks >= 2:
+        if chunks >= STEADY_FROM_CHUNK:
             for missed in range(blocked_ticks):
                 times.append(now + missed / CONTROL_HZ)
                 planned.append(False)
@@ -193,8 +197,8 @@ def run_sync(rig: Rig, seconds: float) -> Run:
 
 
 def _after_first_chunk(times: list[float], planned: list[bool], targets: list[np.ndarray], delays: list[float]) -> Run:
-    """From the first planned tick on (a sync loop's record starts with the wait for its second chunk); a run
-    too short for a second chunk has no figures (NaN)."""
+    """From the first planned tick on (a sync loop's record starts with the wait for a chunk); a run too short
+    to reach steady state has no figures (NaN)."""
     first = planned.index(True) if True in planned else len(planned)
     return Run(np.array(times[first:]), np.array(planned[first:]), np.array(targets[first:]).reshape(-1, 6),
                np.array(delays))
