@@ -263,8 +263,13 @@ class ChunkScheduler:
         except BadActionError:
             return False  # counted by the validator
         times = anchor + step * np.arange(start, checked.shape[0])
+        values = checked[start:]
+        if times[0] > now + GRID_TOLERANCE_S and reference is not None:
+            # An RTC chunk whose first action is still ahead (the tail starts at the first action not yet
+            # due, up to a step after now): the plan goes on from what is commanded now to it, as before.
+            times, values = np.concatenate([[now], times]), np.vstack([reference, values])
         frozen_until = None if reply.prefix is None else reply.prefix.anchor_time + reply.prefix.frozen_steps * step
-        self._plan = merge(current, self._commanded, times, checked[start:], now, step,
+        self._plan = merge(current, self._commanded, times, values, now, step,
                            self.config.blend, self.config.crossfade_s, self.config.ensemble_decay, frozen_until)
         self._chunk_length, self._rtc = checked.shape[0], reply.rtc
         self._counters["chunks_accepted"] += 1

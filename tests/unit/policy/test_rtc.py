@@ -200,6 +200,17 @@ def test_a_chunk_that_continues_the_tail_is_spliced_in_at_now_without_a_step():
     assert s.counters["rtc_chunks"] == 1 and "rtc_late" not in s.counters
 
 
+def test_a_tail_whose_first_action_is_still_ahead_is_reached_from_what_is_commanded_now():
+    """A 4 fps policy: the first action not yet due at the observation is up to 0.25 s after the reply lands."""
+    s = scheduler(action_hz=4.0, initial_latency_s=0.05)
+    s.on_chunk(ChunkReply(ramp(np.arange(16) / 10), 0.0, cold=True), 0.0)
+    prefix = s.rtc_prefix(1.03)
+    assert prefix.anchor_time == pytest.approx(1.25)
+    before = [s.tick(t).target[0] for t in (1.08, 1.15, 1.25)]
+    assert s.on_chunk(ChunkReply(np.concatenate([prefix.tail, ramp(np.full(6, 2.0))]), 1.03, prefix, rtc=True), 1.08)
+    np.testing.assert_allclose([s.tick(t).target[0] for t in (1.08, 1.15, 1.25)], before, atol=1e-12)
+
+
 def test_a_reply_landing_after_its_frozen_rows_is_counted_late():
     s = scheduler()
     s.on_chunk(ChunkReply(ramp(np.arange(16) / 100), 0.0), 0.0)
