@@ -1,18 +1,29 @@
-"""Benchmark: streaming GR00T action chunks at 30 Hz against a server that answers in 50, 150, 300 ms.
+"""Benchmark: streaming GR00T action chunks at 30 Hz: synchronous, cross-fade and real-time chunking (RTC).
 
-Run as `python benchmarks/chunk_streaming.py`. A PolicyServer (n1.7, real ZMQ on loopback)
-answers each dual-camera 480×640 observation after a fixed inference latency with a 16-step
-chunk that continues a smooth reference trajectory from the time the observation was received,
-offset by per-chunk noise (a policy's chunk-to-chunk variance). Measured the same way, at each
-latency, in the same run:
-  - ours: StreamingDriver + ChunkScheduler (crossfade by default): requests run off the
-    control thread, chunks aligned to their observation time and blended;
-  - the synchronous reference of the upstream SO-100 clients (docs/reference/gr00t-wire.md §9): observe,
-    block on get_action, execute 8 of the 16 actions at 30 Hz, repeat.
-Per run: the share of control ticks with a planned action (goal: 100 % at 150 ms) and the
-largest step between consecutive commanded targets of any joint (the jumps at chunk
-boundaries; a tick without a planned action repeats the last target). Prints a table, then
-one JSON line.
+Run as `python benchmarks/chunk_streaming.py`. A PolicyServer (n1.7, real ZMQ on loopback) serves
+the synthetic backend (a stand-in for a model: each chunk continues a smooth reference motion from
+the observed state, offset by per-chunk noise σ = 0.02 rad, after a fixed inference latency; it
+honours RTC's frozen prefix as N1.7's action head does) with chunks of 16 and 40 steps, at 50, 150,
+300 and 500 ms. Measured the same way, in the same run, for each chunk length and latency:
+  - sync: the synchronous reference of the upstream SO-100 clients (docs/reference/gr00t-wire.md §9):
+    observe, block on get_action, execute half the chunk (8 of 16) at 30 Hz, repeat;
+  - crossfade: our StreamingDriver + ChunkScheduler without RTC (requests off the control thread,
+    chunks aligned to their observation time and cross-faded over 0.2 s);
+  - rtc: the same with real-time chunking (the canary passes; each request carries the plan's tail).
+Per run, for each joint's commanded targets (a tick without a planned action repeats the last
+target), with every step taken per control period (a tick the loaded machine delays by k periods
+is allowed k periods' worth of motion):
+  - the share of control ticks with a planned action (the goal: 100 %);
+  - the largest step between consecutive targets (today's `ours_*`/`sync_*` figure);
+  - the largest jump at chunk boundaries: how much a tick's step differs from the tick before's.
+    A smooth motion changes its step by under 0.001 rad per tick here, so what this shows is the
+    discontinuity a chunk boundary adds (a hold, an offset to a new chunk, a blend that moves too
+    fast), to be compared with the reference motion's own largest step (`reference_step_rad`);
+  - the mean observation → execution delay (how old the observation behind each target is). Measured in steady state, from the third chunk on: every loop starts from rest alike; the
+first chunk, predicted while the arm stood still, is executed from its first action when it lands
+(the warm-up rule, tested on the emulated follower), which puts it one latency behind the synthetic
+motion's clock (an artifact of a motion defined by time: a policy's is defined by the scene), and
+the second chunk catches that up. Prints a table, then one JSON line.
 """
 from __future__ import annotations
 
@@ -36,79 +47,79 @@ from so101_policy import (
     ServerConfig,
     default_data_config,
 )
+from so101_policy.server.backends.synthetic import SyntheticConfig, SyntheticPolicy
 from so101_policy.streaming import (
     ActionValidator,
     BlendMode,
     ChunkScheduler,
     PolicyChunkSource,
+    RtcConfig,
     SchedulerConfig,
     StreamingDriver,
     ValidationConfig,
 )
 
 CONTROL_HZ = 30.0
-HORIZON = 16
-SYNC_EXECUTED = 8
 PROTOCOL = Protocol.N1_7
-AMPLITUDE = np.array([0.5, 0.4, 0.4, 0.3, 0.6, 0.3])
-FREQUENCY_HZ = 0.25
 NOISE_RAD = 0.02
-
-
-def reference(t: np.ndarray) -> np.ndarray:
-    """(N, 6) radians: the motion the policy is imitating."""
-    return AMPLITUDE * np.sin(2 * np.pi * FREQUENCY_HZ * np.asarray(t)[:, np.newaxis] + np.arange(6))
-
-
-class ReferencePolicy:
-    """Sleeps `latency_s` (the inference), then continues the reference from the observation's arrival."""
-
-    def __init__(self, latency_s: float, seed: int = 0):
-        self.latency_s = latency_s
-        self.rng = np.random.default_rng(seed)
-        self.config = default_data_config(PROTOCOL)
-
-    def get_action(self, observation, options):
-        observed = time.monotonic()
-        time.sleep(self.latency_s)
-        chunk = reference(observed + np.arange(HORIZON) / CONTROL_HZ) + self.rng.normal(0, NOISE_RAD, 6)
-        chunk = chunk.astype(np.float32)[np.newaxis]
-        return {"single_arm": chunk[..., :5], "gripper": chunk[..., 5:]}, {}
-
-    def get_modality_config(self):
-        return self.config.modality_configs(PROTOCOL)
-
-    def reset(self, options):
-        return {}
+MODES = ("sync", "crossfade", "rtc")
+STEADY_FROM_CHUNK = 3
+"""Ticks are measured once this many chunks have been merged (module docstring: steady state)."""
+LEGACY_HORIZON = 16
+"""Today's keys (ours_*, sync_*) are the 16-step crossfade and sync runs."""
 
 
 @dataclass
 class Run:
+    times: np.ndarray
     planned: np.ndarray
     targets: np.ndarray
+    delays_s: np.ndarray
+    """Per planned tick: tick time − the observation time of the newest chunk behind it."""
+
+    def _steps(self) -> np.ndarray:
+        """(N − 1, 6) each joint's target change between consecutive ticks, per control period."""
+        periods = np.maximum(np.diff(self.times) * CONTROL_HZ, 1.0)
+        return np.diff(self.targets, axis=0) / periods[:, np.newaxis]
 
     @property
     def planned_share(self) -> float:
-        return float(self.planned.mean())
+        return float(self.planned.mean()) if len(self.planned) else float("nan")
+
+    @property
+    def largest_step(self) -> float:
+        return _largest(self._steps()) if len(self.times) > 1 else float("nan")
 
     @property
     def largest_jump(self) -> float:
-        return float(np.abs(np.diff(self.targets, axis=0)).max())
+        """The largest change of a joint's step from one tick to the next: a boundary's discontinuity."""
+        return _largest(np.diff(self._steps(), axis=0)) if len(self.times) > 2 else float("nan")
+
+    @property
+    def delay_ms(self) -> float:
+        return float(self.delays_s.mean() * 1e3) if len(self.delays_s) else float("nan")
+
+
+def _largest(values: np.ndarray) -> float:
+    return float(np.abs(values).max())
 
 
 class Rig:
-    """A server with a given latency, a client and the observation pieces, torn down together."""
+    """A synthetic server with a given latency and chunk length, a client and the observation pieces."""
 
-    def __init__(self, latency_s: float):
-        self.server = PolicyServer(ReferencePolicy(latency_s), ServerConfig(protocol=PROTOCOL, port=0))
+    def __init__(self, synthetic: SyntheticConfig, horizon: int):
+        self.data_config = default_data_config(PROTOCOL).with_overrides(action_horizon=horizon)
+        self.server = PolicyServer(SyntheticPolicy(synthetic, self.data_config, PROTOCOL),
+                                   ServerConfig(protocol=PROTOCOL, port=0, poll_interval_s=0.02))
         self.thread = self.server.serve_in_thread("bench-policy-server")
         self.client = PolicyClient("127.0.0.1", self.server.port, protocol=PROTOCOL, timeout_s=5.0)
-        config, units = default_data_config(PROTOCOL), PolicyUnits(JointUnits.RADIANS)
-        self.builder = ObservationBuilder(config, PROTOCOL, units)
-        self.decoder = ActionDecoder(config, PROTOCOL, units)
+        units = PolicyUnits(JointUnits.RADIANS)
+        self.builder = ObservationBuilder(self.data_config, PROTOCOL, units)
+        self.decoder = ActionDecoder(self.data_config, PROTOCOL, units)
         rng = np.random.default_rng(1)
         self.frames = {name: rng.integers(0, 256, (480, 640, 3), np.uint8) for name in ("front", "wrist")}
-        self.commanded = reference(np.array([time.monotonic()]))[0]
+        self.commanded = np.zeros(6)
+        """What the arm is at (a perfect follower): the state every observation reports."""
 
     def observe(self) -> RobotObservation:
         return RobotObservation(self.commanded.copy(), self.frames, "follow the reference", time.monotonic())
@@ -130,84 +141,112 @@ def ticks(seconds: float):
         yield time.monotonic()
 
 
-def run_async(latency_s: float, seconds: float, blend: BlendMode) -> Run:
-    rig = Rig(latency_s)
+def run_async(rig: Rig, seconds: float, rtc: bool) -> Run:
     limits = JointLimits(np.full(6, -np.pi), np.full(6, np.pi))
-    scheduler = ChunkScheduler(SchedulerConfig(control_hz=CONTROL_HZ, blend=blend),
+    scheduler = ChunkScheduler(SchedulerConfig(control_hz=CONTROL_HZ, blend=BlendMode.CROSSFADE),
                                ActionValidator(ValidationConfig(limits)))
-    source = PolicyChunkSource(rig.client, rig.builder, rig.decoder, rig.observe)
-    planned, targets = [], []
-    try:
-        with StreamingDriver(scheduler, source) as driver:
-            driver.reset(rig.commanded)
-            for now in ticks(seconds):
-                tick = driver.tick(now)
-                rig.commanded = tick.target
+    source = PolicyChunkSource(rig.client, rig.builder, rig.decoder, rig.observe, rig.data_config.action_horizon,
+                               RtcConfig(enabled=rtc))
+    times, planned, targets, delays, observed, chunks = [], [], [], [], None, 0
+    with StreamingDriver(scheduler, source) as driver:
+        driver.reset(rig.commanded)
+        for now in ticks(seconds):
+            tick = driver.tick(now)
+            accepted = driver.take_accepted()
+            observed = accepted[-1].observation_time if accepted else observed
+            chunks += len(accepted)
+            rig.commanded = tick.target
+            if chunks >= STEADY_FROM_CHUNK:
+                times.append(now)
                 planned.append(tick.planned)
                 targets.append(tick.target)
-    finally:
-        rig.close()
-    return _after_first_chunk(planned, targets)
+                if tick.planned:
+                    delays.append(now - observed)
+    if rtc and source.rtc_state.name != "HONOURED":
+        raise RuntimeError(f"the synthetic backend should honour RTC; the canary says {source.rtc_state.value}")
+    return _after_first_chunk(times, planned, targets, delays)
 
 
-def run_sync(latency_s: float, seconds: float) -> Run:
-    """The upstream loop: block on get_action, execute 8 of 16 at 30 Hz; ticks spent blocked repeat the target."""
-    rig = Rig(latency_s)
-    planned, targets, queue = [], [], []
+def run_sync(rig: Rig, seconds: float) -> Run:
+    """The upstream loop: block on get_action, execute half the chunk at 30 Hz; ticks spent blocked repeat the target."""
+    executed = rig.data_config.action_horizon // 2
+    times, planned, targets, delays, queue, observed, chunks = [], [], [], [], [], 0.0, 0
     grid = ticks(seconds)
-    try:
-        for _ in grid:
-            if queue:
-                rig.commanded = queue.pop(0)
+    for now in grid:
+        if queue:
+            rig.commanded = queue.pop(0)
+            if chunks >= STEADY_FROM_CHUNK:
+                times.append(now)
                 planned.append(True)
                 targets.append(rig.commanded)
-                continue
-            started = time.monotonic()
-            action, _ = rig.client.get_action(rig.builder.build(rig.observe()))
-            queue = list(rig.decoder.decode(action)[:SYNC_EXECUTED])
-            blocked_ticks = 1 + int((time.monotonic() - started) * CONTROL_HZ)  # this one and those missed
-            for _ in range(blocked_ticks):
+                delays.append(now - observed)
+            continue
+        observation = rig.observe()
+        action, _ = rig.client.get_action(rig.builder.build(observation))
+        observed, chunks = observation.time, chunks + 1
+        queue = list(rig.decoder.decode(action)[:executed])
+        blocked_ticks = 1 + int((time.monotonic() - now) * CONTROL_HZ)  # this one and those missed
+        if chunks >= STEADY_FROM_CHUNK:
+            for missed in range(blocked_ticks):
+                times.append(now + missed / CONTROL_HZ)
                 planned.append(False)
                 targets.append(rig.commanded)
-            for _ in range(blocked_ticks - 1):
-                next(grid, None)
+        for _ in range(blocked_ticks - 1):
+            next(grid, None)
+    return _after_first_chunk(times, planned, targets, delays)
+
+
+def _after_first_chunk(times: list[float], planned: list[bool], targets: list[np.ndarray], delays: list[float]) -> Run:
+    """From the first planned tick on (a sync loop's record starts with the wait for a chunk); a run too short
+    to reach steady state has no figures (NaN)."""
+    first = planned.index(True) if True in planned else len(planned)
+    return Run(np.array(times[first:]), np.array(planned[first:]), np.array(targets[first:]).reshape(-1, 6),
+               np.array(delays))
+
+
+def measure(mode: str, horizon: int, latency_ms: int, seconds: float) -> Run:
+    rig = Rig(SyntheticConfig(latency_s=latency_ms / 1000, noise_rad=NOISE_RAD), horizon)
+    try:
+        return run_sync(rig, seconds) if mode == "sync" else run_async(rig, seconds, rtc=mode == "rtc")
     finally:
         rig.close()
-    return _after_first_chunk(planned, targets)
-
-
-def _after_first_chunk(planned: list[bool], targets: list[np.ndarray]) -> Run:
-    """Both loops wait for the first chunk alike; measure from the first planned tick on."""
-    first = planned.index(True)
-    return Run(np.array(planned[first:]), np.array(targets[first:]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="control-loop duration per run")
-    parser.add_argument("--latencies-ms", type=int, nargs="+", default=[50, 150, 300])
-    parser.add_argument("--blend", type=BlendMode, choices=list(BlendMode), default=BlendMode.CROSSFADE)
+    parser.add_argument("--latencies-ms", type=int, nargs="+", default=[50, 150, 300, 500])
+    parser.add_argument("--horizons", type=int, nargs="+", default=[16, 40], help="chunk lengths T")
     args = parser.parse_args()
 
-    results: dict[int, tuple[Run, Run]] = {}
-    for latency_ms in args.latencies_ms:
-        results[latency_ms] = (run_async(latency_ms / 1000, args.seconds, args.blend),
-                               run_sync(latency_ms / 1000, args.seconds))
-    reference_step = float(np.abs(np.diff(reference(np.arange(0, 1 / FREQUENCY_HZ, 1 / CONTROL_HZ)), axis=0)).max())
+    reference_step = SyntheticConfig().largest_step_rad
+    runs: dict[tuple[str, int, int], Run] = {}
+    total = len(MODES) * len(args.horizons) * len(args.latencies_ms)
+    for horizon in args.horizons:
+        for latency_ms in args.latencies_ms:
+            for mode in MODES:
+                print(f"[{len(runs) + 1}/{total}] {mode}, {horizon}-step chunks, {latency_ms} ms ...", flush=True)
+                runs[(mode, horizon, latency_ms)] = measure(mode, horizon, latency_ms, args.seconds)
 
-    print(f"streaming {HORIZON}-step chunks at {CONTROL_HZ:g} Hz, n1.7 over loopback, dual 480×640 observations, "
-          f"{args.seconds:g} s per run; chunk noise σ={NOISE_RAD} rad, reference step ≤ {reference_step:.3f} rad/tick")
-    print(f"{'latency':>8s}  {'loop':34s} {'planned ticks':>14s} {'largest jump rad':>17s}")
+    print(f"\nstreaming chunks at {CONTROL_HZ:g} Hz from the synthetic backend, n1.7 over loopback, dual 480×640 "
+          f"observations, {args.seconds:g} s per run; chunk noise σ={NOISE_RAD} rad; the reference motion's "
+          f"largest step {reference_step:.4f} rad/tick")
+    print(f"{'chunk':>5s} {'latency':>8s}  {'mode':10s} {'planned ticks':>14s} {'largest step rad':>17s} "
+          f"{'largest jump rad':>17s} {'obs→exec ms':>12s}")
     figures: dict[str, float | int | str] = {"benchmark": "chunk_streaming", "control_hz": CONTROL_HZ,
-                                             "seconds_per_run": args.seconds, "blend": args.blend.value,
+                                             "seconds_per_run": args.seconds, "blend": BlendMode.CROSSFADE.value,
                                              "reference_step_rad": round(reference_step, 4)}
-    for latency_ms, (ours, sync) in results.items():
-        for name, run in ((f"ours (async, {args.blend.value})", ours), ("synchronous, 8 of 16 then block", sync)):
-            print(f"{latency_ms:6d}ms  {name:34s} {run.planned_share:13.1%} {run.largest_jump:17.4f}")
-        figures[f"ours_{latency_ms}ms_planned_share"] = round(ours.planned_share, 4)
-        figures[f"ours_{latency_ms}ms_largest_jump_rad"] = round(ours.largest_jump, 4)
-        figures[f"sync_{latency_ms}ms_planned_share"] = round(sync.planned_share, 4)
-        figures[f"sync_{latency_ms}ms_largest_jump_rad"] = round(sync.largest_jump, 4)
+    for (mode, horizon, latency_ms), run in runs.items():
+        print(f"{horizon:5d} {latency_ms:6d}ms  {mode:10s} {run.planned_share:13.1%} {run.largest_step:17.4f} "
+              f"{run.largest_jump:17.4f} {run.delay_ms:12.0f}")
+        key = f"{mode}_h{horizon}_{latency_ms}ms"
+        figures[f"{key}_planned_share"] = round(run.planned_share, 4)
+        figures[f"{key}_largest_jump_rad"] = round(run.largest_jump, 4)
+        figures[f"{key}_delay_ms"] = round(run.delay_ms, 1)
+        if horizon == LEGACY_HORIZON and mode != "rtc":
+            legacy = "ours" if mode == "crossfade" else "sync"
+            figures[f"{legacy}_{latency_ms}ms_planned_share"] = round(run.planned_share, 4)
+            figures[f"{legacy}_{latency_ms}ms_largest_jump_rad"] = round(run.largest_step, 4)
     print(json.dumps(figures))
 
 

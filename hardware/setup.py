@@ -32,6 +32,7 @@ setup(
             "leader_node = so101_hardware.nodes.leader_node:main",
             "follower_node = so101_hardware.nodes.follower_node:main",
             "teleop_node = so101_hardware.nodes.teleop_node:main",
+            "command_mux_node = so101_hardware.nodes.command_mux_node:main",
             "camera_node = so101_hardware.nodes.camera_node:main",
         ],
     },

@@ -35,7 +35,8 @@ def make_emulator(tmp_path):
 # Timing-sensitive beyond the HIL folder: the policy driving the follower through ROS in real time,
 # and the calibration wizard's live table read through a terminal (a redraw stalled for 30 s once
 # next to the rerun tests' server processes; it passes alone).
-SERIAL_MODULES = ("/tests/integration/test_deploy.py", "/tests/unit/calibration/test_wizard_terminal.py")
+SERIAL_MODULES = ("/tests/integration/test_deploy.py", "/tests/integration/test_takeover.py",
+                  "/tests/unit/calibration/test_wizard_terminal.py")
 
 
 def pytest_collection_modifyitems(config, items):

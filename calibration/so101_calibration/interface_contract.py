@@ -100,6 +100,14 @@ FOLLOWER_JOINT_COMMANDS = Topic("follower/joint_commands", JOINT_STATE, COMMAND_
 """Position targets in radians, by joint name: the only way to move the follower (its safety filter)."""
 FOLLOWER_FAULT = Topic("follower/fault", STRING, LATCHED_QOS)
 """Why the follower is latched off (a brown-out, a servo error, a lost port), or "" while it is not."""
+TELEOP_JOINT_COMMANDS = Topic("teleop/joint_commands", JOINT_STATE, COMMAND_QOS)
+"""Teleop's targets when a command mux chooses who drives the follower (the operator's input)."""
+POLICY_JOINT_COMMANDS = Topic("policy/joint_commands", JOINT_STATE, COMMAND_QOS)
+"""The inference node's targets when a command mux chooses who drives the follower (the policy's input)."""
+COMMAND_SOURCE = Topic("command_mux/source", STRING, LATCHED_QOS)
+"""Who drives the follower now, POLICY_SOURCE or OPERATOR_SOURCE, on every change (the recorder's intervention flag)."""
+POLICY_SOURCE = "policy"
+OPERATOR_SOURCE = "operator"
 CAMERA_IMAGE = Topic("cameras/{name}/image_raw", IMAGE, SENSOR_QOS)
 """rgb8; stamp = capture time."""
 CAMERA_INFO = Topic("cameras/{name}/camera_info", CAMERA_INFO_TYPE, SENSOR_QOS)
@@ -138,6 +146,8 @@ POLICY_RUN = Service("policy/run", SET_BOOL)
 """true streams policy actions from the present pose; false stops (the follower holds)."""
 SIM_RESET_OBJECTS = Service("/sim/reset_objects", TRIGGER)
 """The simulator puts its scene's objects back where the scene starts them (between demos)."""
+OPERATOR_TAKEOVER = Service("command_mux/takeover", SET_BOOL)
+"""true: the operator takes over with the leader (the follower ramps to it); false: hand back to the policy."""
 RECORDER_START = Service("recorder/start", TRIGGER)
 RECORDER_STOP = Service("recorder/stop", SET_BOOL)
 """data = success."""
@@ -146,16 +156,16 @@ RECORDER_MARK_SUBTASK = Service("recorder/mark_subtask", TRIGGER)
 """The operator marks the end of the current subtask at this step (LeIsaac's manual annotation)."""
 
 TOPICS: tuple[Topic, ...] = (
-    LEADER_JOINT_STATES, FOLLOWER_JOINT_STATES, FOLLOWER_JOINT_COMMANDS, FOLLOWER_FAULT, CAMERA_IMAGE, CAMERA_INFO,
-    SIM_JOINT_COMMAND, SIM_JOINT_STATES, SIM_CAMERA_IMAGE, SIM_OBJECT_POSE, TWIN_TRACKING, TWIN_LAG,
-    POLICY_INSTRUCTION, POLICY_CHUNK, DIAGNOSTICS,
+    LEADER_JOINT_STATES, FOLLOWER_JOINT_STATES, FOLLOWER_JOINT_COMMANDS, FOLLOWER_FAULT, TELEOP_JOINT_COMMANDS,
+    POLICY_JOINT_COMMANDS, COMMAND_SOURCE, CAMERA_IMAGE, CAMERA_INFO, SIM_JOINT_COMMAND, SIM_JOINT_STATES,
+    SIM_CAMERA_IMAGE, SIM_OBJECT_POSE, TWIN_TRACKING, TWIN_LAG, POLICY_INSTRUCTION, POLICY_CHUNK, DIAGNOSTICS,
 )
 """The stack's own topics. ROBOT_DESCRIPTION and STATE_PUBLISHER_JOINT_STATES are robot_state_publisher's
 (rviz:=true), names ROS gives them: listed for the graph that remaps them, not here, so that the same
 words used for other things (a parameter, a diagnostics key) are not taken for topic names."""
 SERVICES: tuple[Service, ...] = (
-    FOLLOWER_ESTOP, FOLLOWER_REENABLE, TELEOP_ENGAGE, POLICY_RUN, SIM_RESET_OBJECTS, RECORDER_START, RECORDER_STOP,
-    RECORDER_DISCARD, RECORDER_MARK_SUBTASK,
+    FOLLOWER_ESTOP, FOLLOWER_REENABLE, TELEOP_ENGAGE, POLICY_RUN, OPERATOR_TAKEOVER, SIM_RESET_OBJECTS,
+    RECORDER_START, RECORDER_STOP, RECORDER_DISCARD, RECORDER_MARK_SUBTASK,
 )
 
 

@@ -19,6 +19,8 @@ from enum import Enum
 import numpy as np
 
 from so101_calibration import JOINT_NAMES
+from so101_calibration.interface_contract import FOLLOWER_JOINT_COMMANDS
+from so101_hardware.ramp import Ramp, ramp_duration
 
 N_JOINTS = len(JOINT_NAMES)
 GRIPPER = JOINT_NAMES.index("gripper")
@@ -43,6 +45,10 @@ class TeleopConfig:
         default=(), metadata={"help": "[closed, open] on the leader; with the follower's: a linear gripper map"}
     )
     gripper_follower_range_rad: tuple[float, ...] = field(default=(), metadata={"help": "[closed, open] on the follower"})
+    command_topic: str = field(
+        default=FOLLOWER_JOINT_COMMANDS.name,
+        metadata={"help": "where the commands go: the follower's, or a command mux's operator input"},
+    )
 
     def __post_init__(self) -> None:
         for name in ("stale_timeout_s", "rate_hz", "engage_speed_rad_s", "engage_min_duration_s"):
@@ -70,8 +76,7 @@ class TeleopMapper:
         self._offset = np.asarray(config.joint_offset_rad, dtype=float)
         self._leader: np.ndarray | None = None
         self._leader_stamp = -np.inf
-        self._ramp_start: np.ndarray | None = None
-        self._ramp_t0 = 0.0
+        self._ramp: Ramp | None = None
         self.ramp_duration_s = 0.0
         self.mirroring_since: float | None = None  # when the last ramp ended (the caller's clock)
         self.counters: dict[str, int] = {"stale_leader_samples": 0, "engages": 0}
@@ -102,28 +107,25 @@ class TeleopMapper:
         if not self.fresh(now):
             return False
         start = np.asarray(follower_present, dtype=float).copy()
-        distance = float(np.max(np.abs(self.map(self._leader) - start)))
-        # Smoothstep peaks at 1.5× the mean speed: this duration keeps the peak at engage speed.
-        self.ramp_duration_s = max(1.5 * distance / self.config.engage_speed_rad_s, self.config.engage_min_duration_s)
-        self._ramp_start, self._ramp_t0 = start, now
+        self.ramp_duration_s = ramp_duration(start, self.map(self._leader), self.config.engage_speed_rad_s,
+                                             self.config.engage_min_duration_s)
+        self._ramp = Ramp(start, now, self.ramp_duration_s)
         self.state = TeleopState.RAMPING
         self.counters["engages"] += 1
         return True
 
     def disengage(self) -> None:
         self.state = TeleopState.DISENGAGED
-        self._ramp_start = None
+        self._ramp = None
 
     def tick(self, now: float) -> np.ndarray | None:
         """Called at rate_hz: advances the ramp. Returns a ramp command, or None."""
-        if self.state is not TeleopState.RAMPING or self._ramp_start is None:
+        if self.state is not TeleopState.RAMPING or self._ramp is None:
             return None
         if not self.fresh(now):
             return None  # nothing fresh to ramp towards: send nothing, the follower holds
-        phase = min((now - self._ramp_t0) / self.ramp_duration_s, 1.0)
-        blend = phase * phase * (3.0 - 2.0 * phase)
-        command = self._ramp_start + blend * (self.map(self._leader) - self._ramp_start)
-        if phase >= 1.0:
+        command = self._ramp.blend(self.map(self._leader), now)
+        if self._ramp.done(now):
             self.state = TeleopState.MIRRORING
             self.mirroring_since = now
         return command

@@ -93,7 +93,9 @@ class RvizArgs(GraphArgs):
 
 
 @dataclass(frozen=True)
-class TeleopArgs(RvizArgs, RerunArgs, FollowerArgs, CamerasArgs):
+class LeaderArgs(GraphArgs):
+    """The leader arm and the teleop node: the operator's side (teleop, twin, and deploy with takeover)."""
+
     leader_port: str | None = _arg(
         None, "leader serial port (node default /dev/so101_leader; with emulate: the emulated bus's link)"
     )
@@ -110,11 +112,15 @@ class TeleopArgs(RvizArgs, RerunArgs, FollowerArgs, CamerasArgs):
     leader_rate_hz: float | None = _arg(None, "leader read rate (default: teleop params file)")
     teleop_rate_hz: float | None = _arg(None, "teleop ramp and staleness checks per second (default: teleop params)")
     teleop_params_file: str | None = _arg(None, "leader and teleop node parameters (default: config/teleop.yaml)")
+
+
+@dataclass(frozen=True)
+class TeleopArgs(LeaderArgs, RvizArgs, RerunArgs, FollowerArgs, CamerasArgs):
     cameras: bool = _arg(True, "start the cameras of cameras_file (false: teleop without cameras)")
 
 
 @dataclass(frozen=True)
-class DeployArgs(RvizArgs, RerunArgs, FollowerArgs, CamerasArgs):
+class DeployArgs(LeaderArgs, RvizArgs, RerunArgs, FollowerArgs, CamerasArgs):
     policy_host: str | None = _arg(
         None, "policy server address (inference node default 127.0.0.1: the server, or an SSH tunnel to it)"
     )
@@ -124,6 +130,18 @@ class DeployArgs(RvizArgs, RerunArgs, FollowerArgs, CamerasArgs):
     inference_params_file: str | None = _arg(None, "inference node parameters (default: config/inference.yaml)")
     cameras: bool = _arg(
         True, "start the cameras of cameras_file (false: the policy reads camera topics published elsewhere)"
+    )
+    takeover: bool = _arg(
+        False, "also start the leader, teleop and the command mux: the operator can take over from the policy "
+               "(command_mux/takeover, key T) and hand back"
+    )
+    record: bool = _arg(
+        False, "also start the recorder (follower states, commands, cameras; with takeover, each step's "
+               "intervention flag)"
+    )
+    command_mux_params_file: str | None = _arg(None, "command mux parameters (default: config/command_mux.yaml)")
+    deploy_recorder_params_file: str | None = _arg(
+        None, "with record: recorder parameters (default: config/deploy_recorder.yaml)"
     )
 
 

@@ -63,6 +63,7 @@ NODE_TYPES: dict[tuple[str, str], NodeType] = {
         _hardware_node("leader_node", "nodes.leader_node:LeaderNode", "leader:LeaderConfig"),
         _hardware_node("follower_node", "nodes.follower_node:FollowerNode", "follower:FollowerConfig"),
         _hardware_node("teleop_node", "nodes.teleop_node:TeleopNode", "teleop:TeleopConfig"),
+        _hardware_node("command_mux_node", "nodes.command_mux_node:CommandMuxNode", "command_mux:CommandMuxConfig"),
         _hardware_node("camera_node", "nodes.camera_node:CameraNode", "cameras.config:CameraNodeConfig"),
         NodeType(
             POLICY,

@@ -4,7 +4,9 @@ follower: the follower node (and, with emulate, its emulated bus).
 cameras:  one camera node per `/**/camera_<name>` section of the cameras file.
 teleop:   the leader node (and bus), the follower graph, the teleop node, then the cameras graph.
 deploy:   the follower graph, the cameras graph (unless cameras:=false), then the inference node
-          (no teleop node: one node drives the follower; the policy server runs outside the graph).
+          (one node drives the follower; the policy server runs outside the graph); with
+          takeover:=true also the leader, teleop and the command mux, which alone drives the
+          follower, from the policy or the operator; with record:=true also the recorder.
 twin:     the teleop graph, the MuJoCo twin (sim:=mujoco; Isaac Sim runs outside the graph), the
           twin bridge and the recorder.
 With rerun:=true, teleop, deploy and twin end with the rerun node (rerun_graph), which shows the
@@ -43,9 +45,11 @@ from so101_calibration.interface_contract import (
     CAMERA_IMAGE,
     FOLLOWER_JOINT_STATES,
     LEADER_JOINT_STATES,
+    POLICY_JOINT_COMMANDS,
     ROBOT_DESCRIPTION,
     SIM_CAMERA_IMAGE,
     STATE_PUBLISHER_JOINT_STATES,
+    TELEOP_JOINT_COMMANDS,
 )
 
 ARM_PARAMETERS = ("arm_id", "calibration")
@@ -101,39 +105,50 @@ def cameras_graph(args: CamerasArgs) -> Graph:
 
 
 def teleop_graph(args: TeleopArgs) -> Graph:
-    teleop_params = _file(args.teleop_params_file, "teleop.yaml")
-    leader = _ArmArgs(
-        "leader", args.leader_port, args.leader_id, args.leader_calibration, args.leader_rate_hz, teleop_params
-    )
-    teleop = NodeSpec(
-        HARDWARE,
-        "teleop_node",
-        "teleop",
-        args.namespace,
-        parameters=_given(rate_hz=args.teleop_rate_hz),
-        param_files=(teleop_params,),
-    )
-    graph = _arm_graph(leader, args) + follower_graph(args) + Graph((teleop,))
+    graph = operator_graph(args) + follower_graph(args) + Graph((_teleop_node(args),))
     return _with_rviz(_with_rerun(graph + cameras_graph(args) if args.cameras else graph, args), args)
+
+
+def operator_graph(args: TeleopArgs | DeployArgs) -> Graph:
+    """The leader arm (and, with emulate, its emulated bus): the operator's hand."""
+    leader = _ArmArgs("leader", args.leader_port, args.leader_id, args.leader_calibration, args.leader_rate_hz,
+                      _file(args.teleop_params_file, "teleop.yaml"))
+    return _arm_graph(leader, args)
 
 
 def deploy_graph(args: DeployArgs) -> Graph:
     """The policy drives the follower: follower, cameras, inference node.
 
     The inference node converts units and checks chunks against joint limits with the follower's
-    arm id, calibration and limit margin (linked: FOLLOWER_LINKS). The teleop node is left out
-    rather than muxed: nothing else may command the follower while the policy does. The policy
-    server is not part of the graph: it runs on the GPU machine, or as `so101-policy-server
-    --backend replay` in a terminal of its own, so the same graph serves both and
-    `policy_host`/`policy_port` say where it is.
+    arm id, calibration and limit margin (linked to the follower's). The policy server is not part
+    of the graph: it runs on the GPU machine, or as `so101-policy-server --backend replay` in a
+    terminal of its own, so the same graph serves both and `policy_host`/`policy_port` say where it is.
+
+    One node drives the follower. Without takeover that is the inference node. With takeover the
+    leader and teleop (mirroring from the start) join, teleop and the inference node publish on
+    inputs of the command mux, and the mux alone commands the follower, switching between them
+    (command_mux/takeover) without a jump. With record the recorder takes the follower's states,
+    the commands that drove it and the cameras, and (with takeover) who drove each step.
     """
     given = _given(host=args.policy_host, port=args.policy_port, protocol=args.policy_protocol,
                    instruction=args.instruction)
+    if args.takeover:
+        given["command_topic"] = POLICY_JOINT_COMMANDS.name
     inference = NodeSpec(POLICY, "inference_node", "inference", args.namespace, parameters=given,
                          param_files=(_file(args.inference_params_file, "inference.yaml"),))
     cameras = cameras_graph(args) if args.cameras else Graph()
-    graph = link_parameters(follower_graph(args) + cameras + Graph((inference,)), "follower", "inference",
-                            (*ARM_PARAMETERS, "limit_margin_rad"))
+    graph = follower_graph(args) + cameras + Graph((inference,))
+    if args.takeover:
+        teleop = _teleop_node(args, command_topic=TELEOP_JOINT_COMMANDS.name, engage_on_start=True)
+        mux = NodeSpec(HARDWARE, "command_mux_node", "command_mux", args.namespace,
+                       param_files=(_file(args.command_mux_params_file, "command_mux.yaml"),))
+        graph = graph + operator_graph(args) + Graph((teleop, mux))
+    graph = link_parameters(graph, "follower", "inference", (*ARM_PARAMETERS, "limit_margin_rad"))
+    if args.record:
+        recorder = NodeSpec(SIM_BRIDGE, "recorder_node", "recorder", args.namespace,
+                            parameters=_given(record_intervention=args.takeover or None, instruction=args.instruction),
+                            param_files=(_file(args.deploy_recorder_params_file, "deploy_recorder.yaml"),))
+        graph = link_parameters(graph + Graph((recorder,)), "follower", "recorder", ARM_PARAMETERS)
     return _with_rviz(_with_rerun(graph, args), args)
 
 
@@ -262,6 +277,12 @@ def _arm_graph(arm: _ArmArgs, args: FollowerArgs) -> Graph:
     calibration_file = locate_calibration(ArmRole(arm.role), arm_id, calibration).targets[0]
     emulator = EmulatorSpec(arm.role, Path(port), calibration_file, args.uart_timing, args.emulator_seed)
     return Graph((node,), (emulator,))
+
+
+def _teleop_node(args: TeleopArgs | DeployArgs, **parameters: ParameterValue) -> NodeSpec:
+    return NodeSpec(HARDWARE, "teleop_node", "teleop", args.namespace,
+                    parameters={**_given(rate_hz=args.teleop_rate_hz), **parameters},
+                    param_files=(_file(args.teleop_params_file, "teleop.yaml"),))
 
 
 def _arm_node(arm: _ArmArgs, namespace: str) -> NodeSpec:

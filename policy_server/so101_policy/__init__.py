@@ -2,9 +2,9 @@
 
 Robot side: PolicyClient (every msgpack generation, typed errors), ObservationBuilder and
 ActionDecoder (SO-100/SO-101 data configs, ROS radians ↔ the policy's units),
-so101_policy.streaming (ChunkScheduler, StreamingDriver) and so101_policy.inference (what the
-inference node runs). Server side: PolicyServer with the replay and gr00t backends, run by
-`so101-policy-server`. Only so101_policy.nodes (the ROS inference node) imports ROS.
+so101_policy.streaming (ChunkScheduler, StreamingDriver, real-time chunking) and
+so101_policy.inference (what the inference node runs). Server side: PolicyServer with the replay,
+synthetic and gr00t backends, run by `so101-policy-server`. Only so101_policy.nodes (the ROS inference node) imports ROS.
 """
 from so101_policy.embodiment.action_decoder import ActionDecoder
 from so101_policy.embodiment.data_config import DATA_CONFIGS, DataConfig, JointGroup, data_config, default_data_config

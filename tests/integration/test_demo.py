@@ -41,6 +41,8 @@ def test_the_demo_records_seed_demos_replays_one_and_reports(tmp_path):
     assert summary.tracking_rad["twin_vs_follower"]["samples"] > 1_000
     # Deploy: chunks of the replayed demo arrive and the follower carries out the commands.
     assert summary.chunks_received >= 3 and summary.policy_counters["chunks_accepted"] >= 3
+    assert summary.real_time_chunking["rtc"] == "honoured", "deployed with RTC: the replay backend honours it"
+    assert summary.policy_counters["rtc_chunks"] >= 2
     deploy = summary.tracking_rad["follower_vs_policy_command (deploy)"]
     assert deploy["worst_mean"] < 0.05 and deploy["worst_p99"] < 0.35, "the servos' lag behind 1.9 rad/s moves"
     assert summary.rates_hz["policy_commands"] == pytest.approx(30, rel=0.2)

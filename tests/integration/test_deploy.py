@@ -27,11 +27,12 @@ from so101_bringup.launch_graphs import deploy_graph
 from so101_bringup.runner import GraphRunner
 from so101_bringup.share import config_path
 from so101_calibration import JOINT_NAMES, MOTOR_IDS, joint_limits, read_calibration_file, ticks_to_radians
-from so101_calibration.interface_contract import DIAGNOSTICS, POLICY_INSTRUCTION, POLICY_RUN
+from so101_calibration.interface_contract import DIAGNOSTICS, POLICY_CHUNK, POLICY_INSTRUCTION, POLICY_RUN
 from so101_hardware.ros.endpoints import client, publisher, subscription
 from so101_policy import JointUnits, Protocol, default_data_config
 from so101_policy.embodiment.observation_schema import validate_observation
 from so101_policy.server.backends.replay import ReplayPolicy
+from so101_policy.server.backends.synthetic import SyntheticConfig, SyntheticPolicy
 from so101_policy.server.datasets import read_episode
 from so101_policy.wire.modality import ModalityConfig
 from tests_support.policy import Served, write_isaaclab_hdf5
@@ -170,6 +171,28 @@ def replay_server(tmp_path, actions: np.ndarray, **config) -> tuple[Served, Repl
     return Served.start(policy, PROTOCOL, **config), policy
 
 
+def synthetic_server(horizon: int = 40, **config) -> tuple[Served, SyntheticConfig]:
+    """The synthetic backend (a stand-in for a model: smooth motion from the state), serving LeRobot degrees."""
+    synthetic = SyntheticConfig(**config)
+    data_config = default_data_config(PROTOCOL).with_overrides(action_horizon=horizon)
+    policy = SyntheticPolicy(synthetic, data_config, PROTOCOL, JointUnits.DEGREES,
+                             read_calibration_file(EMULATED_CALIBRATION))
+    return Served.start(policy, PROTOCOL), synthetic
+
+
+JUMP_WINDOW_S = 0.5
+"""Goals are compared over this span: a jump, or catching up after skipped actions, moves a joint farther in it
+than the motion can, whereas a pause of the follower's loop on a loaded machine (up to ~0.2 s seen) only bunches
+the same motion."""
+
+
+def largest_move(times: np.ndarray, goals: np.ndarray, window_s: float) -> float:
+    """The largest distance any joint's goal moved within `window_s` (goal at t vs goal at t − window_s)."""
+    later = times >= times[0] + window_s
+    before = np.column_stack([np.interp(times[later] - window_s, times, goals[:, j]) for j in range(goals.shape[1])])
+    return float(np.abs(goals[later] - before).max())
+
+
 def aligned_error(times: np.ndarray, goals: np.ndarray, started: float, actions: np.ndarray) -> tuple[float, float]:
     """(lag, largest error): the recorded actions shifted by the lag (in 5 ms steps, up to 0.5 s either
     way, around the time streaming started) that best matches the goals, and the worst mismatch then."""
@@ -276,7 +299,7 @@ def test_bad_actions_are_rejected_or_clamped_counted_and_never_reach_the_servos(
     upper = joint_limits(read_calibration_file(EMULATED_CALIBRATION)).upper  # the node's chunk check's limits
     stand_in = FaultyCheckpointStandIn(upper)
     served = Served.start(stand_in, PROTOCOL)
-    rig = deploy(served.port, units="radians")
+    rig = deploy(served.port, units="radians", rtc="off")  # each fault in a chunk for the arm, none in a canary
     rig.instructions.publish(String(data="do not break"))
     rig.start_streaming()
 
@@ -335,4 +358,34 @@ def test_server_loss_holds_the_follower_and_streaming_resumes_when_it_is_back(tm
     rig.wait(lambda: rig.latest_goal_time() > expired + 0.3, "0.3 s of goals after the timeout")
     assert np.ptp(rig.goals(since=expired)[1], axis=0).max() == 0.0, "the follower holds"
     rig.assert_no_goal_beyond_the_follower_limits()
+    served.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.emulator_only
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("rtc", ["auto", "off"])
+def test_a_slow_first_inference_makes_no_jump(deploy, rtc):
+    """A model's warm-up (0.7 s for the first inference, 0.1 s after): the arm held meanwhile, so the first chunk
+    starts at its first action when it lands; skipping the 21 actions of the wait (LeRobot's first-chunk jump,
+    docs/reference/gr00t-rtc.md §5) would have the arm catch up at 3-4 times the motion's speed. With RTC the
+    canary takes the warm-up, and every later chunk continues the plan's tail."""
+    served, synthetic = synthetic_server(horizon=40, latency_s=0.1, first_latency_s=0.7)
+    rig = deploy(served.port, rtc=rtc)
+    chunk_lengths: list[int] = []
+    subscription(rig.probe, POLICY_CHUNK, lambda msg: chunk_lengths.append(len(msg.points)))
+    started = rig.start_streaming()
+    rig.wait_for_report(lambda level, message, values: int(values.get("chunks_accepted", 0)) >= 3,
+                        "three chunks merged")
+    until = time.monotonic() + 0.5
+    rig.wait(lambda: rig.latest_goal_time() > until, "0.5 s more of streaming")
+    times, goals = rig.goals(since=started)
+    assert np.ptp(goals, axis=0).max() > 0.1, "the follower moved along the synthetic motion"
+    motion_speed = synthetic.largest_step_rad * synthetic.fps  # rad/s
+    assert largest_move(times, goals, JUMP_WINDOW_S) < 1.5 * motion_speed * JUMP_WINDOW_S, \
+        "the goals never moved faster than the motion itself: no jump, no catching up"
+    assert chunk_lengths[0] == 40, "the first chunk was executed from its first action: none skipped"
+    rig.assert_no_goal_beyond_the_follower_limits()
+    values = rig.inference()[2]
+    assert values["rtc"] == ("honoured" if rtc == "auto" else "off") and values["chunk_length"] == "40"
     served.stop()

@@ -27,10 +27,11 @@ def test_the_names_are_the_ones_other_tools_use():
         "cameras/{name}/image_raw",
         "cameras/{name}/camera_info", "/isaac_joint_command", "/isaac_joint_states", "/sim/cameras/{name}/image_raw",
         "/sim/objects/{name}/pose", "twin/tracking", "twin/lag", "policy/instruction", "policy/chunk", "/diagnostics",
+        "teleop/joint_commands", "policy/joint_commands", "command_mux/source",
     }
     assert {service.name for service in contract.SERVICES} == {
         "follower/estop", "follower/reenable", "teleop/engage", "policy/run", "recorder/start", "recorder/stop",
-        "recorder/discard", "recorder/mark_subtask", "/sim/reset_objects",
+        "recorder/discard", "recorder/mark_subtask", "/sim/reset_objects", "command_mux/takeover",
     }
     assert (contract.LOOPBACK_HOST, contract.POLICY_PORT) == ("127.0.0.1", 5555)
 

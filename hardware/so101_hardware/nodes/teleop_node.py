@@ -1,5 +1,8 @@
 """Teleop node: leader/joint_states → follower/joint_commands, engaged by teleop/engage (SetBool).
 
+With a command mux (the deploy graph with takeover) the commands go to teleop/joint_commands
+instead (`command_topic`), and the mux decides when they reach the follower.
+
 Each fresh leader sample is mapped and published at once while mirroring (lowest latency); a
 timer at rate_hz drives the engage ramp. Engaging needs a follower state to start the ramp from.
 When the follower latches off on a fault (follower/fault), teleop disengages and refuses to
@@ -44,7 +47,7 @@ class TeleopNode(So101Node):
         self.rejected = 0
         self.command_rate = RateMeter()
         self.latency = LatencyStats()  # leader bus read → command published
-        self.commands = publisher(self, FOLLOWER_JOINT_COMMANDS)
+        self.commands = publisher(self, FOLLOWER_JOINT_COMMANDS, name=self.config.command_topic)
         subscription(self, LEADER_JOINT_STATES, self.on_leader)
         subscription(self, FOLLOWER_JOINT_STATES, self.on_follower)
         subscription(self, FOLLOWER_FAULT, self.on_follower_fault)

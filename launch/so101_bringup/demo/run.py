@@ -8,7 +8,8 @@ LeRobot dataset is then exported in Isaac-GR00T's layout, and each file is check
 `so101-dataset validate` for the tool that reads it (the verdicts are printed). Phase 2 serves
 the most complete recorded demo (its LeRobot dataset, as GR00T fine-tuning reads it) with the replay
 backend on a loopback port, runs the deploy graph (follower, inference node) with the twin
-again, and lets the policy drive the follower. A monitor node records every topic; at the end
+again, and lets the policy drive the follower with real-time chunking (the inference node's
+canary finds that the replay backend honours it). A monitor node records every topic; at the end
 the summary is printed and the report written to a new folder of its own.
 
 Emulated arms are BusEmulators the demo starts itself (arms.py), so they outlive the phases'
@@ -215,7 +216,9 @@ class _Demo:
         thread = server.serve_in_thread("demo-policy-server")
         duration = self.config.deploy_s or len(episode.actions) / episode.fps + REPLAY_TAIL_S
         self.say(f"phase 2: replay backend serving {episode.source} ({len(episode.actions)} frames at "
-                 f"{episode.fps:g} fps) on {server.endpoint}; the policy drives the follower for {duration:.1f} s")
+                 f"{episode.fps:g} fps) on {server.endpoint}; the policy drives the follower for {duration:.1f} s "
+                 "with real-time chunking (each request carries the plan's tail; the replay backend keeps its "
+                 "frozen steps as N1.7's action head does)")
         try:
             with self._running(report.DEPLOY, self._deploy_graph(server.port, episode.fps)):
                 started = len(self.trace.twin)

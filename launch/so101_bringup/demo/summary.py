@@ -14,7 +14,9 @@ TWIN_TRACKING_GOAL_RAD = 0.05
 """|twin − follower| p99 on every joint (issue 12's goal for the twin's servo model)."""
 TWIN_ECHO_GOAL_MS = 10.0
 """Follower state → twin echo, p50: one 100 Hz tick."""
-POLICY_PREFIXES = ("rejected_", "clamped_", "failed_", "ticks_hold", "chunks_accepted", "requests")
+POLICY_PREFIXES = ("rejected_", "clamped_", "failed_", "ticks_hold", "chunks_accepted", "requests", "rtc_chunks",
+                   "rtc_late")
+RTC_VALUES = ("rtc", "chunk_length", "rtc_frozen_steps")
 
 
 @dataclass
@@ -29,6 +31,8 @@ class DemoSummary:
     """Per graph (teleop, deploy) whose follower reported: its safety filter's rejections and clamps
     (the follower reports only the non-zero ones)."""
     policy_counters: dict[str, int]
+    real_time_chunking: dict[str, str]
+    """The inference node's last report: whether the server honoured RTC, the chunk length, the frozen steps."""
     chunks_received: int
     malformed_messages: int
     goals_checked: int = 0
@@ -83,6 +87,8 @@ def summarize(trace: Trace, emulated: bool, malformed: int) -> DemoSummary:
             if "follower" in statuses
         },
         policy_counters=report.counters(graphs.get(report.DEPLOY, {}).get("inference", {}), POLICY_PREFIXES),
+        real_time_chunking={key: value for key, value in graphs.get(report.DEPLOY, {}).get("inference", {}).items()
+                            if key in RTC_VALUES},
         chunks_received=len(trace.chunks),
         malformed_messages=malformed,
         twin_goals={
@@ -111,6 +117,9 @@ def print_summary(summary: DemoSummary, say: Callable[[str], None]) -> None:
     for graph, counts in summary.safety_counters.items():
         say(f"  follower safety ({graph:6s}) {counts or 'no clamps, no rejections'}")
     say(f"  policy stream           {summary.policy_counters or 'no report'}; {summary.chunks_received} chunks seen")
+    rtc = summary.real_time_chunking
+    say(f"  real-time chunking      {rtc.get('rtc', 'no report')}; {rtc.get('chunk_length', '?')}-step chunks, "
+        f"{rtc.get('rtc_frozen_steps', '?')} frozen steps at the end")
     if summary.emulated:
         say(f"  emulator record         {summary.goals_checked} goals reached the follower servos, "
             f"{summary.goals_outside_limits} outside the calibrated range")

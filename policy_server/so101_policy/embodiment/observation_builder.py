@@ -17,6 +17,7 @@ from so101_policy.embodiment.data_config import DataConfig
 from so101_policy.embodiment.joint_units import PolicyUnits
 from so101_policy.errors import ObservationError
 from so101_policy.wire.generations import Protocol
+from so101_policy.wire.rtc_options import ACTION_KEY
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,13 @@ class ObservationBuilder:
     protocol: Protocol
     units: PolicyUnits
 
-    def build(self, observation: RobotObservation) -> dict[str, Any]:
-        """The `observation` argument of PolicyClient.get_action for this data config and generation."""
+    def build(self, observation: RobotObservation, previous_actions: np.ndarray | None = None) -> dict[str, Any]:
+        """The `observation` argument of PolicyClient.get_action for this data config and generation.
+
+        `previous_actions` (T, 6) radians, for real-time chunking (N1.6+ layout only): sent as
+        observation["action"], per action group float32 (1, T, n) in the policy's absolute units
+        (docs/reference/gr00t-rtc.md §2).
+        """
         positions = np.asarray(observation.joint_positions, dtype=np.float64)
         if positions.shape != (len(JOINT_NAMES),):
             raise ObservationError(
@@ -51,20 +57,35 @@ class ObservationBuilder:
         state = self.units.from_radians(positions)
         frames = {camera: _frame(camera, observation.images) for camera in self.data_config.cameras}
         if self.protocol.nested:
-            return {
+            nested = {
                 "video": {camera: frame[np.newaxis, np.newaxis] for camera, frame in frames.items()},
-                "state": {
-                    group.name: state[list(group.indices)].astype(np.float32).reshape(1, 1, -1)
-                    for group in self.data_config.groups
-                },
+                "state": self._groups(state[np.newaxis]),
                 "language": {self.data_config.language_key: [[observation.instruction]]},
             }
+            if previous_actions is not None:
+                nested[ACTION_KEY] = self._groups(self._previous_actions(previous_actions))
+            return nested
+        if previous_actions is not None:
+            raise ObservationError(f"{self.protocol.value} observations carry no previous actions (RTC needs N1.6+)")
         flat: dict[str, Any] = {f"video.{camera}": frame[np.newaxis] for camera, frame in frames.items()}
         flat.update(
             {f"state.{group.name}": state[list(group.indices)].reshape(1, -1) for group in self.data_config.groups}
         )
         flat[self.data_config.language_key] = [observation.instruction]
         return flat
+
+    def _groups(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """(T, 6) policy units → {group: float32 (1, T, n)}."""
+        return {
+            group.name: np.ascontiguousarray(rows[:, list(group.indices)], dtype=np.float32)[np.newaxis]
+            for group in self.data_config.groups
+        }
+
+    def _previous_actions(self, radians: np.ndarray) -> np.ndarray:
+        rows = np.asarray(radians, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[0] < 1 or rows.shape[1] != len(JOINT_NAMES):
+            raise ObservationError(f"previous actions must be (T, {len(JOINT_NAMES)}) radians, got shape {rows.shape}")
+        return self.units.from_radians(rows)
 
 
 def _frame(camera: str, images: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -14,14 +14,15 @@ from enum import Enum
 from typing import TypeVar
 
 from so101_calibration import DEFAULT_MARGIN_RAD, ArmCalibration, joint_limits
-from so101_calibration.interface_contract import LOOPBACK_HOST, POLICY_PORT, camera_topics
+from so101_calibration.interface_contract import FOLLOWER_JOINT_COMMANDS, LOOPBACK_HOST, POLICY_PORT, camera_topics
 from so101_policy.embodiment.data_config import DATA_CONFIGS
 from so101_policy.embodiment.joint_units import JointUnits, PolicyUnits
-from so101_policy.streaming import BlendMode, SchedulerConfig, ValidationConfig
+from so101_policy.streaming import BlendMode, RtcConfig, SchedulerConfig, ValidationConfig
 from so101_policy.wire.client import AUTO
 from so101_policy.wire.generations import Protocol
 
 E = TypeVar("E", bound=Enum)
+RTC_CHOICES = ("auto", "off")
 
 REQUEST_TIMEOUT_MARGIN_S = 2.0
 """The scheduler gives a request up this long after the client's own timeout would have ended it:
@@ -63,6 +64,17 @@ class InferenceConfig:
     max_observation_age_s: float = _param(
         0.25, "no request with a joint state or camera frame older than this (the arm holds instead)"
     )
+    # --- real-time chunking (docs/reference/gr00t-rtc.md) ----------------------------------------
+    rtc: str = _param("auto", "auto: send the plan's tail with each request when the server honours it (a canary "
+                              "request tells; else cross-fade) | off: cross-fade only")
+    rtc_ramp_rate: float = _param(RtcConfig.ramp_rate, "steepness of the blend after the frozen steps (0: freeze all)")
+    rtc_overlap_steps: int = _param(RtcConfig.overlap_steps, "tail rows the new chunk takes over; 0: the whole tail")
+    rtc_blend_steps: int = _param(
+        SchedulerConfig.rtc_blend_steps, "ask this many steps earlier than the delay needs, for the blend (T allowing)"
+    )
+    command_topic: str = _param(
+        FOLLOWER_JOINT_COMMANDS.name, "where the targets go: the follower's commands, or a command mux's policy input"
+    )
     # --- the check on every chunk (the follower's safety filter still checks every command) ----
     limit_margin_rad: float = _param(DEFAULT_MARGIN_RAD, "kept clear of the calibrated ends (as the follower's)")
     clamp_tolerance_rad: float = _param(math.radians(10.0), "values this far past a limit are clamped, farther rejected")
@@ -83,8 +95,11 @@ class InferenceConfig:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         _choice(JointUnits, "units", self.units)
+        if self.rtc not in RTC_CHOICES:
+            raise ValueError(f"rtc must be one of {' | '.join(RTC_CHOICES)}, got {self.rtc!r}")
         camera_topics(self.cameras)
         self.scheduler_config()
+        self.rtc_config()
 
     @property
     def camera_topics(self) -> dict[str, str]:
@@ -100,7 +115,12 @@ class InferenceConfig:
             ensemble_decay=self.ensemble_decay,
             request_timeout_s=self.timeout_s + REQUEST_TIMEOUT_MARGIN_S,
             max_chunk_age_s=self.max_chunk_age_s,
+            rtc_blend_steps=self.rtc_blend_steps,
         )
+
+    def rtc_config(self) -> RtcConfig:
+        return RtcConfig(enabled=self.rtc == "auto", ramp_rate=self.rtc_ramp_rate,
+                         overlap_steps=self.rtc_overlap_steps)
 
     def validation_config(self, calibration: ArmCalibration) -> ValidationConfig:
         return ValidationConfig(

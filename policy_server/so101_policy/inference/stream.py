@@ -8,8 +8,10 @@ start before its server, survive the server going away (the arm holds the last t
 pick up again when it is back, all while its executor keeps serving topics and services.
 
 Engaging resets the scheduler to the arm's present position and asks the server for a new
-episode; only then are targets produced. Disengaging just stops producing them: the follower
-holds its last target once its command timeout passes.
+episode (and checks again whether it honours real-time chunking); only then are targets produced.
+Resuming (after an operator's takeover) also starts from the present pose, with a fresh chunk and
+no prefix, but continues the server's episode. Disengaging just stops producing targets: the
+follower holds its last one once its command timeout passes.
 """
 from __future__ import annotations
 
@@ -32,11 +34,14 @@ from so101_policy.inference.readings import ObservationStore
 from so101_policy.streaming import (
     AcceptedChunk,
     ActionValidator,
+    ChunkReply,
     ChunkScheduler,
     PolicyChunkSource,
+    RtcState,
     StreamingDriver,
     TickStatus,
 )
+from so101_policy.streaming.driver import PrefixAt
 from so101_policy.wire.client import PolicyClient
 
 LATENCY_WINDOW = 100
@@ -80,19 +85,30 @@ class PolicySession:
         self.info: SessionInfo | None = None
 
     def new_episode(self) -> None:
-        """Reset the server's policy (history, replay clock) before the next request."""
+        """Reset the server's policy (history, replay clock) before the next request, and check RTC again."""
         self._new_episode.set()
 
-    def __call__(self) -> tuple[np.ndarray, float]:
+    @property
+    def rtc_state(self) -> RtcState | None:
+        """Whether the server honours real-time chunking (None until connected)."""
+        return None if self._source is None else self._source.rtc_state
+
+    @property
+    def horizon(self) -> int | None:
+        """T, the chunk length the server's modality config names (None until connected, or if it names none)."""
+        return None if self._source is None else self._source.horizon
+
+    def __call__(self, prefix_at: PrefixAt) -> ChunkReply:
         source = self._source or self._connect()
         if self._new_episode.is_set():
             self._client.reset()
+            source.check_rtc()
             self._new_episode.clear()  # only once the server has reset: a failed reset is tried again
-        actions, observation_time = source()
+        reply = source(prefix_at)
         with self._lock:
-            self._latencies.append(self._clock() - observation_time)
-            self._last_observation_time = observation_time
-        return actions, observation_time
+            self._latencies.append(self._clock() - reply.observation_time)
+            self._last_observation_time = reply.observation_time
+        return reply
 
     def _connect(self) -> PolicyChunkSource:
         protocol = self._client.protocol
@@ -100,13 +116,16 @@ class PolicySession:
         language_key = self._config.language_key or (
             modality["language"].modality_keys[0] if "language" in modality else None
         )
+        horizon = len(modality["action"].delta_indices) if "action" in modality else None
         base = data_config(self._config.data_config) if self._config.data_config else default_data_config(protocol)
-        config = base.with_overrides(language_key=language_key)
+        config = base.with_overrides(language_key=language_key, action_horizon=horizon)
         self._source = PolicyChunkSource(
             self._client,
             ObservationBuilder(config, protocol, self._units),
             ActionDecoder(config, protocol, self._units),
             self._observe,
+            horizon,
+            self._config.rtc_config(),
         )
         self.info = SessionInfo(protocol.value, config)
         return self._source
@@ -184,12 +203,19 @@ class PolicyStream:
         self._client.close()
 
     def engage(self) -> str | None:
-        """Start streaming from the arm's present position; returns why it cannot, or None."""
+        """Start a new episode from the arm's present position; returns why it cannot, or None."""
+        refusal = self.resume()
+        if refusal is None:
+            self.session.new_episode()
+        return refusal
+
+    def resume(self) -> str | None:
+        """Stream again from the arm's present position with a fresh chunk (no prefix), in the same episode
+        (after an operator's takeover); returns why it cannot, or None."""
         present = self.observations.present()
         if present is None:
             return f"no follower joint state in the last {self.config.max_observation_age_s:g} s"
         self.driver.reset(present)
-        self.session.new_episode()
         self._engaged = True
         return None
 
@@ -227,6 +253,9 @@ class PolicyStream:
             "data_config": info.data_config.name if info else self.config.data_config or "by generation",
             "instruction": self.observations.instruction,
             "blend": self.config.blend,
+            "rtc": self.session.rtc_state.value if self.session.rtc_state else "not connected",
+            "chunk_length": self.session.horizon or "not connected",
+            "rtc_frozen_steps": self.driver.scheduler.frozen_steps,
             "latency_estimate_ms": self.driver.scheduler.latency_estimate_s * 1e3,
             **self.session.latency_percentiles_ms(),
             "rejected_chunks": sum(v for k, v in counters.items() if k.startswith("rejected_")),

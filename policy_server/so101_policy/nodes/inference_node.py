@@ -8,7 +8,11 @@ policy/chunk (trajectory_msgs/JointTrajectory, chunk_message.py) for viewers; re
 so101_policy.inference.PolicyStream, whose worker thread does every network call, so no
 callback here ever waits for the server.
 
-Only one node may drive the follower: the deploy graph runs no teleop node next to this one.
+Only one node may drive the follower. With an operator ready to take over (the deploy graph's
+takeover:=true) the targets go to a command mux (command_topic policy/joint_commands), which
+forwards them only while the policy drives; this node follows the mux's command_mux/source: it
+stops when the operator takes over, and resumes from the present pose with a fresh chunk (no RTC
+prefix: the plan it would continue is gone) when the operator hands back.
 """
 from __future__ import annotations
 
@@ -22,8 +26,10 @@ from std_srvs.srv import SetBool
 from so101_calibration import JOINT_NAMES, ArmRole, load_calibration
 from so101_calibration.interface_contract import (
     CAMERA_IMAGE,
+    COMMAND_SOURCE,
     FOLLOWER_JOINT_COMMANDS,
     FOLLOWER_JOINT_STATES,
+    OPERATOR_SOURCE,
     POLICY_CHUNK,
     POLICY_INSTRUCTION,
     POLICY_RUN,
@@ -49,13 +55,17 @@ class InferenceNode(So101Node):
         self.stream = PolicyStream(self.config, calibration)
         self.ignored = {"joint_states": 0, "images": 0}
         self.auto_start_pending = self.config.run_on_start
+        self.resume_pending = False
+        self.episode_started = False
+        self.operator_drives = False
         self.command_rate = RateMeter()
-        self.commands = publisher(self, FOLLOWER_JOINT_COMMANDS)
+        self.commands = publisher(self, FOLLOWER_JOINT_COMMANDS, name=self.config.command_topic)
         self.chunks = publisher(self, POLICY_CHUNK)
         subscription(self, FOLLOWER_JOINT_STATES, self.on_joint_state)
         for camera, topic in self.config.camera_topics.items():
             subscription(self, CAMERA_IMAGE, lambda msg, camera=camera: self.on_image(camera, msg), name=topic)
         subscription(self, POLICY_INSTRUCTION, self.on_instruction)
+        subscription(self, COMMAND_SOURCE, self.on_command_source)
         service(self, POLICY_RUN, self.on_run)
         self.create_timer(1.0 / self.config.control_hz, self.on_tick)
         self.diagnostics = DiagnosticsReporter(self, f"policy {self.stream.endpoint}", self.health)
@@ -77,6 +87,8 @@ class InferenceNode(So101Node):
             return
         if self.auto_start_pending:
             self.auto_start_pending = self._start("run_on_start") is not None
+        if self.resume_pending:
+            self.resume_pending = self._resume() is not None
 
     def on_image(self, camera: str, msg: Image) -> None:
         received_at = time.monotonic()
@@ -106,7 +118,30 @@ class InferenceNode(So101Node):
     def _start(self, why: str) -> str | None:
         refusal = self.stream.engage()
         if refusal is None:
+            self.episode_started = True
             self.get_logger().info(f"streaming ({why}): instruction {self.stream.observations.instruction!r}")
+        return refusal
+
+    def on_command_source(self, msg: String) -> None:
+        """The command mux's switch: stop while the operator drives, resume when the policy gets the arm back."""
+        operator = msg.data == OPERATOR_SOURCE
+        if operator == self.operator_drives:
+            return
+        self.operator_drives = operator
+        if operator:
+            self.resume_pending = False
+            self.stream.disengage()
+            self.get_logger().info("the operator drives: policy stopped")
+        else:
+            self.resume_pending = self._resume() is not None
+
+    def _resume(self) -> str | None:
+        """Stream again from the present pose: a fresh chunk in the same episode, or a new one if none ran."""
+        if not self.episode_started:
+            return self._start("hand-back")
+        refusal = self.stream.resume()
+        if refusal is None:
+            self.get_logger().info("the policy drives again: resuming from the present pose with a fresh chunk")
         return refusal
 
     def on_tick(self) -> None:

@@ -5,22 +5,20 @@ is only ever held under a short lock, and the slow part (observe, encode, the ne
 trip, decode) happens on the worker, one request at a time, as REQ/REP requires. Every failure
 is reported to the scheduler under a reason (failed_timeout, failed_server_error, ...; a reply
 that is no valid chunk as rejected_<kind>) and the worker lives on, so streaming resumes as soon
-as the server answers again.
+as the server answers again. A reply to a request sent before the last reset() (an episode
+boundary, a takeover) is dropped: it continues a plan that no longer exists.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from so101_policy.embodiment.action_decoder import ActionDecoder
-from so101_policy.embodiment.observation_builder import ObservationBuilder, RobotObservation
 from so101_policy.errors import (
     BadActionError,
     ObservationError,
@@ -29,32 +27,20 @@ from so101_policy.errors import (
     PolicyTimeoutError,
     ProtocolMismatchError,
 )
-from so101_policy.streaming.scheduler import AcceptedChunk, ChunkScheduler, Tick
-from so101_policy.wire.client import PolicyClient
+from so101_policy.streaming.rtc import RtcPrefix
+from so101_policy.streaming.scheduler import AcceptedChunk, ChunkReply, ChunkScheduler, Tick
 
 log = logging.getLogger(__name__)
 
 
+PrefixAt = Callable[[float], RtcPrefix | None]
+"""The RTC prefix for an observation taken at a time (ChunkScheduler.rtc_prefix, under the driver's lock)."""
+
+
 class ChunkSource(Protocol):
-    def __call__(self) -> tuple[np.ndarray, float]:
-        """Observe, ask the policy, decode: ((T, 6) radians, observation time). Raises PolicyError."""
+    def __call__(self, prefix_at: PrefixAt) -> ChunkReply:
+        """Observe, ask the policy (with an RTC prefix from `prefix_at` if it uses RTC), decode. Raises PolicyError."""
         ...
-
-
-@dataclass(frozen=True)
-class PolicyChunkSource:
-    """A ChunkSource over PolicyClient: `observe` returns the robot's latest state (on the driver's clock)."""
-
-    client: PolicyClient
-    builder: ObservationBuilder
-    decoder: ActionDecoder
-    observe: Callable[[], RobotObservation]
-    options: Mapping[str, Any] | None = None
-
-    def __call__(self) -> tuple[np.ndarray, float]:
-        observation = self.observe()
-        action, _info = self.client.get_action(self.builder.build(observation), self.options)
-        return self.decoder.decode(action), observation.time
 
 
 _FAILURE_REASONS: tuple[tuple[type[Exception], str], ...] = (
@@ -141,10 +127,12 @@ class StreamingDriver:
             self._request_once()
 
     def _request_once(self) -> None:
+        with self._lock:
+            epoch = self.scheduler.epoch
         outcome: Callable[[float], object]
         try:
-            actions, observation_time = self._source()
-            outcome = partial(self.scheduler.on_chunk, actions, observation_time)
+            reply = self._source(self._prefix_at)
+            outcome = partial(self.scheduler.on_chunk, reply)
         except BadActionError as exc:
             self._last_error = str(exc)
             outcome = partial(self.scheduler.on_rejected, kind=exc.kind)
@@ -155,5 +143,12 @@ class StreamingDriver:
             self._last_error = f"{reason}: {exc}"
             outcome = partial(self.scheduler.on_failure, reason=reason)
         with self._lock:
-            outcome(self._clock())
+            if self.scheduler.epoch == epoch:
+                outcome(self._clock())
+            else:
+                self.scheduler.on_superseded()
             self._busy = False
+
+    def _prefix_at(self, observation_time: float) -> RtcPrefix | None:
+        with self._lock:
+            return self.scheduler.rtc_prefix(observation_time)

@@ -67,18 +67,23 @@ def merge(
     mode: BlendMode,
     crossfade_s: float,
     ensemble_decay: float,
+    fade_from: float | None = None,
 ) -> Plan:
     """A new Plan on the chunk's grid (`times`, `values`: the actions from the one due now on).
 
     `current` is the plan being executed if it still covers `now` (else None) and `commanded`
     the target commanded last (the hold after a stall), used when there is no current plan.
+    `fade_from` (≥ now) starts the crossfade later: an RTC chunk's frozen rows are the current
+    plan's own, so the plan keeps its values up to the first row the server was free to change
+    and fades from there (rounding in the frozen rows never reaches the arm either).
     """
     ones = np.ones(len(times))
     if mode is BlendMode.LATEST or (current is None and commanded is None):
         return Plan(times, values, ones, step_s)
     if mode is BlendMode.CROSSFADE:
         before = _previous_course(current, commanded, times, values, now)
-        weight = np.clip((times - now) / crossfade_s, 0.0, 1.0)
+        start = now if fade_from is None else max(now, fade_from)
+        weight = np.clip((times - start) / crossfade_s, 0.0, 1.0)
         return Plan(times, before + weight[:, np.newaxis] * (values - before), ones, step_s)
     if current is None:  # ensemble after a stall: nothing left to average with
         return Plan(times, values, ones, step_s)
@@ -94,12 +99,19 @@ def _previous_course(
 ) -> np.ndarray:
     """What would have been commanded at `times` without the new chunk: the current plan where it
     reaches, and beyond its last target (or from a held target) a course parallel to the new
-    chunk, so the crossfade never has to catch up with a target that stood still."""
+    chunk, so the crossfade never has to catch up with a target that stood still.
+
+    The parallel course continues the plan's last step and meets the new chunk's course one step
+    after the plan's end: where the new chunk itself changes course right there (an RTC chunk whose
+    frozen rows end with the old plan, then its own prediction), the crossfade, not the arm, takes
+    the change."""
     if current is None:
         anchor_time, anchor, before, end = now, commanded, np.empty_like(values), -np.inf
     else:
         end = float(current.times[-1])
-        anchor_time, anchor, before = end, current.values[-1], current.values_at(times)
+        last_step = current.values[-1] - current.values[-2] if len(current.times) > 1 else 0.0
+        anchor_time, anchor = end + current.step_s, current.values[-1] + last_step
+        before = current.values_at(times)
     beyond = times > end
     offset = anchor - _interpolate(times, values, np.array([anchor_time]))[0]
     before[beyond] = values[beyond] + offset

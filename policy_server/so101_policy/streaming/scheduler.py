@@ -6,19 +6,33 @@ stale state. This scheduler instead (ideas from LeRobot's async inference, docs/
 
 * asks for the next chunk when the plan left is no longer than the latency it has measured
   (chunk arrival − observation time, max of recent chunks) plus a margin and one tick, so
-  the next chunk arrives before the plan runs out;
+  the next chunk arrives before the plan runs out; with real-time chunking (RTC) a few steps
+  earlier still, so the new chunk has old rows to blend over (`rtc_blend_steps`, as far as the
+  chunk's length allows: d ≤ s ≤ T − d, docs/reference/gr00t-rtc.md §3);
 * aligns each chunk to the time its observation was taken (action k is due at
-  observation_time + k·step) and skips the actions already in the past;
-* merges it into the plan (plan.py: latest, crossfade, ensemble) from what is commanded now;
+  observation_time + k·step; an RTC chunk continues the grid of the tail it was asked to
+  continue) and starts it at the action that matches "now": the actions the arm really executed
+  meanwhile are skipped, never more. After a hold (the first chunk of an episode, whose
+  inference may take a warm-up's 0.7 s, or a stalled server) the arm has executed nothing, so
+  the chunk starts at its first action now instead of leaping ahead (LeRobot's first-chunk jump,
+  §5);
+* merges it into the plan (plan.py: latest, crossfade, ensemble) from what is commanded now (an
+  RTC chunk's crossfade starts after its frozen rows, which repeat the plan);
 * holds the last commanded target when the plan runs out (server slow, stalled or gone),
   keeps asking (a lost request is given up after `request_timeout_s`, a failed one retried
-  after `retry_interval_s`), and blends back in from the held target when chunks return.
+  after `retry_interval_s`), and blends back in from the held target when chunks return;
+* for RTC requests, hands out the tail of the plan from the first action not yet due at the
+  observation's time (rtc_prefix) with the frozen steps the measured delay calls for (the p95 of
+  recent latencies, a warm-up excluded, plus the margin and a step for interpolation);
+* forgets everything on reset() (an episode boundary, a takeover): a reply to a request sent
+  before it is dropped (`dropped_superseded`), and the next request carries no prefix.
 
 It is a pure object: every method takes the time it should act at, so tests drive it with a
 fake clock and get the same result every run. It is not thread-safe (StreamingDriver locks).
 """
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from dataclasses import dataclass
 from enum import Enum
@@ -29,11 +43,14 @@ from so101_policy.errors import BadActionError
 from so101_policy.streaming.chunk_checks import ActionValidator
 from so101_policy.streaming.latency import LatencyEstimator
 from so101_policy.streaming.plan import BlendMode, Plan, merge
+from so101_policy.streaming.rtc import RtcPrefix
 
 FUTURE_TOLERANCE_S = 1e-3
 """An observation_time later than now by more than this means two clocks are mixed up."""
 ACCEPTED_KEPT = 8
 """Accepted chunks kept for take_accepted() (for display: older ones are dropped, never blocking)."""
+GRID_TOLERANCE_S = 1e-9
+"""Float slack when a time is compared with a chunk's action grid."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,8 @@ class SchedulerConfig:
     """Wait after a failed request before the next (a server that fails at once is not hammered)."""
     max_chunk_age_s: float = 1.0
     """Chunks whose observation is older than this on arrival are dropped (stale state)."""
+    rtc_blend_steps: int = 8
+    """RTC: steps earlier than the delay needs that the next chunk is asked for (room for the ramp)."""
 
     def __post_init__(self) -> None:
         positive = ("control_hz", "crossfade_s", "request_timeout_s", "max_chunk_age_s")
@@ -68,6 +87,8 @@ class SchedulerConfig:
             raise ValueError(f"action_hz must be positive, got {self.action_hz}")
         if self.latency_window < 1:
             raise ValueError(f"latency_window must be >= 1, got {self.latency_window}")
+        if self.rtc_blend_steps < 0:
+            raise ValueError(f"rtc_blend_steps must be >= 0, got {self.rtc_blend_steps}")
 
     @property
     def control_period_s(self) -> float:
@@ -99,6 +120,27 @@ class Tick:
 
 
 @dataclass(frozen=True, eq=False)
+class ChunkReply:
+    """What one request produced, for on_chunk."""
+
+    actions: np.ndarray
+    """(T, 6) radians."""
+    observation_time: float
+    """When the observation was taken (the scheduler's clock): the chunk's latency is measured from it."""
+    prefix: RtcPrefix | None = None
+    """RTC: the tail the request asked the server to continue; row j is then due at its anchor_time + j·step
+    (None: row j is due at observation_time + j·step)."""
+    rtc: bool = False
+    """The server honours RTC (its canary came back): the scheduler asks early enough for a ramp."""
+    cold: bool = False
+    """The connection's first inference (a warm-up): its latency says nothing about the next ones."""
+
+    @property
+    def anchor_time(self) -> float:
+        return self.observation_time if self.prefix is None else self.prefix.anchor_time
+
+
+@dataclass(frozen=True, eq=False)
 class AcceptedChunk:
     """A chunk as merged into the plan: the actions still ahead when it arrived, for display."""
 
@@ -123,6 +165,10 @@ class ChunkScheduler:
         self._in_flight_since: float | None = None
         self._retry_at = -np.inf
         self._accepted: deque[AcceptedChunk] = deque(maxlen=ACCEPTED_KEPT)
+        self._chunk_length: int | None = None
+        self._rtc = False
+        self.epoch = 0
+        """Incremented by reset(): a reply to a request sent before then belongs to the past (StreamingDriver)."""
 
     # --- control thread ----------------------------------------------------------------------
 
@@ -133,6 +179,7 @@ class ChunkScheduler:
         self._in_flight_since = None
         self._retry_at = -np.inf
         self._commanded = None if present is None else np.array(present, dtype=np.float64)
+        self.epoch += 1
 
     def tick(self, now: float) -> Tick:
         """The target to command at `now`."""
@@ -158,28 +205,54 @@ class ChunkScheduler:
         if self._plan is None or not self._plan.covers(now):
             return True
         lead = self._latency.estimate_s + self.config.request_margin_s + self.config.control_period_s
-        return self._plan.end - now <= lead
+        return self._plan.end - now <= lead + self._rtc_blend_steps(lead) * self.config.action_step_s
+
+    def _rtc_blend_steps(self, lead_s: float) -> int:
+        """RTC's extra lead in steps: the configured blend, but never so much that fewer steps than the delay
+        would run between two requests (s ≥ d with s = T − d − blend)."""
+        if not self._rtc or self._chunk_length is None:
+            return 0
+        delay_steps = math.ceil(lead_s / self.config.action_step_s)
+        return max(0, min(self.config.rtc_blend_steps, self._chunk_length - 2 * delay_steps))
 
     def on_request_sent(self, now: float) -> None:
         self._in_flight_since = now
         self._counters["requests"] += 1
 
+    def rtc_prefix(self, observation_time: float) -> RtcPrefix | None:
+        """For an RTC request observed at `observation_time`: the plan from its first action not yet due then,
+        with the frozen steps the delay calls for; None when no plan covers that time (a cold start, after a
+        hold or a reset), so the request carries no prefix."""
+        plan = self._plan
+        if plan is None or not plan.covers(observation_time):
+            return None
+        first = int(np.searchsorted(plan.times, observation_time - GRID_TOLERANCE_S, side="left"))
+        if first >= len(plan.times):
+            return None
+        tail = plan.values[first:].copy()
+        return RtcPrefix(float(plan.times[first]), tail, min(self.frozen_steps, len(tail)))
+
     # --- results of a request ------------------------------------------------------------------
 
-    def on_chunk(self, actions: np.ndarray, observation_time: float, now: float) -> bool:
-        """Merge a chunk (T, 6) radians whose action 0 is due at `observation_time`; False if dropped."""
+    def on_chunk(self, reply: ChunkReply, now: float) -> bool:
+        """Merge a chunk into the plan; False if it was dropped (counted)."""
         self._in_flight_since = None
-        age = now - observation_time
+        age = now - reply.observation_time
         if age < -FUTURE_TOLERANCE_S:
             self._counters["rejected_future_observation"] += 1
             return False
-        self._latency.add(age)
+        if not reply.cold:
+            self._latency.add(age)
         if age > self.config.max_chunk_age_s:
             self._counters["rejected_stale"] += 1
             return False
-        chunk = np.asarray(actions)
+        chunk = np.asarray(reply.actions)
         step = self.config.action_step_s
-        start = int(np.floor(age / step + 1e-9))
+        anchor = reply.anchor_time
+        elapsed = max(0, math.floor((now - anchor) / step + GRID_TOLERANCE_S))
+        start = min(elapsed, self._steps_executed_since(anchor, now))
+        if start < elapsed:
+            anchor = now - start * step  # the arm held meanwhile: resume the chunk where it was left, now
         if chunk.ndim >= 1 and start >= chunk.shape[0]:
             self._counters["rejected_expired"] += 1
             return False
@@ -189,18 +262,42 @@ class ChunkScheduler:
             checked = self.validator.check(chunk, start, reference)
         except BadActionError:
             return False  # counted by the validator
-        times = observation_time + step * np.arange(start, checked.shape[0])
-        self._plan = merge(current, self._commanded, times, checked[start:], now, step,
-                           self.config.blend, self.config.crossfade_s, self.config.ensemble_decay)
+        times = anchor + step * np.arange(start, checked.shape[0])
+        values = checked[start:]
+        if times[0] > now + GRID_TOLERANCE_S and reference is not None:
+            # An RTC chunk whose first action is still ahead (the tail starts at the first action not yet
+            # due, up to a step after now): the plan goes on from what is commanded now to it, as before.
+            times, values = np.concatenate([[now], times]), np.vstack([reference, values])
+        frozen_until = None if reply.prefix is None else reply.prefix.anchor_time + reply.prefix.frozen_steps * step
+        self._plan = merge(current, self._commanded, times, values, now, step,
+                           self.config.blend, self.config.crossfade_s, self.config.ensemble_decay, frozen_until)
+        self._chunk_length, self._rtc = checked.shape[0], reply.rtc
         self._counters["chunks_accepted"] += 1
-        self._accepted.append(AcceptedChunk(observation_time, times, checked[start:], now))
+        if reply.prefix is not None:
+            self._counters["rtc_chunks"] += 1
+            if start + 1 >= reply.prefix.frozen_steps:  # interpolation reads rows start and start + 1
+                self._counters["rtc_late"] += 1  # the switch falls after the frozen rows: the delay was underestimated
+        self._accepted.append(AcceptedChunk(reply.observation_time, times, checked[start:], now))
         return True
+
+    def _steps_executed_since(self, anchor: float, now: float) -> float:
+        """Action steps of the plan the arm executed between `anchor` and `now`: all of them while a plan
+        ran, none while it held (no plan yet, or the plan had ended)."""
+        if self._plan is None:
+            return 0
+        if self._plan.covers(now):
+            return math.inf
+        return max(0, math.floor((self._plan.end - anchor) / self.config.action_step_s + GRID_TOLERANCE_S))
 
     def on_rejected(self, now: float, kind: str) -> None:
         """The reply could not be decoded into a chunk (BadActionError `kind`): counted as rejected_<kind>,
         like the validator's rejections; the next request may go at once, with a fresh observation."""
         self._in_flight_since = None
         self._counters[f"rejected_{kind}"] += 1
+
+    def on_superseded(self) -> None:
+        """A reply to a request sent before the last reset() (an episode boundary): dropped, counted."""
+        self._counters["dropped_superseded"] += 1
 
     def on_failure(self, now: float, reason: str) -> None:
         """The request failed (timeout, server error, bad reply): counted as failed_<reason>; retried later."""
@@ -224,6 +321,18 @@ class ChunkScheduler:
     @property
     def latency_estimate_s(self) -> float:
         return self._latency.estimate_s
+
+    @property
+    def frozen_steps(self) -> int:
+        """RTC's d: the action steps a reply can take to land (p95 latency + margin), plus one, because the
+        plan interpolates between the action due and the next."""
+        delay = self._latency.p95_s + self.config.request_margin_s
+        return math.ceil(delay / self.config.action_step_s - GRID_TOLERANCE_S) + 1
+
+    @property
+    def chunk_length(self) -> int | None:
+        """T of the last accepted chunk."""
+        return self._chunk_length
 
     @property
     def last_latency_s(self) -> float | None:

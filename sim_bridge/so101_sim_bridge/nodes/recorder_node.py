@@ -4,7 +4,8 @@ Inputs (RecorderNodeConfig): joint states on state_topic (the follower's, or the
 sim units), commands on action_topic, one image topic per camera (sensor-data QoS, which matches
 a camera node and Isaac's reliable camera helper alike), and the task on policy/instruction
 (std_msgs/String, transient local: a late recorder still gets it; the instruction parameter
-until then). Callbacks only hand samples to a RecordingSession, whose own thread aligns and
+until then); with record_intervention, who drives on command_mux/source (each step's
+`intervention` flag: True while the operator corrects the policy). Callbacks only hand samples to a RecordingSession, whose own thread aligns and
 writes them. That thread still holds Python's GIL while PyAV encodes and h5py compresses, which
 can delay the callbacks by 100+ ms here; the subscriptions therefore keep a second of samples in
 DDS (RECORDED_SAMPLES_QOS, RECORDED_IMAGES_QOS), and the session aligns on stamps, so a late callback loses nothing.
@@ -40,8 +41,10 @@ from std_srvs.srv import SetBool, Trigger
 from so101_calibration import JOINT_NAMES
 from so101_calibration.interface_contract import (
     CAMERA_IMAGE,
+    COMMAND_SOURCE,
     FOLLOWER_JOINT_COMMANDS,
     FOLLOWER_JOINT_STATES,
+    OPERATOR_SOURCE,
     POLICY_INSTRUCTION,
     RECORDED_IMAGES_QOS,
     RECORDED_SAMPLES_QOS,
@@ -59,12 +62,12 @@ from so101_hardware.ros.joint_states import MalformedJointState, named_positions
 from so101_hardware.ros.lifecycle import So101Node, node_main
 from so101_hardware.ros.poses import pose_from_message
 from so101_hardware.ros.stamps import seconds_from_stamp
+from so101_hardware.terminal import TerminalControl, stdin_fd
 from so101_sim_bridge.recorder.alignment import ACTION, JOINTS, OBJECT_PREFIX
 from so101_sim_bridge.recorder.errors import RecorderError
 from so101_sim_bridge.recorder.inputs import InputMonitor, describe_missing
 from so101_sim_bridge.recorder.session import RecordingSession, describe_stop
 from so101_sim_bridge.recorder.settings import RecorderNodeConfig, open_recorder
-from so101_sim_bridge.recorder.terminal import TerminalControl, stdin_fd
 
 COMMAND_TIMEOUT_S = 120.0
 """Longest wait for start/stop: stopping copies the episode into the HDF5 file and remuxes video."""
@@ -125,6 +128,8 @@ class RecorderNode(So101Node):
         }
         self.inputs = InputMonitor({stream: s.topic_name for stream, s in subscriptions.items()}, INPUT_TIMEOUT_S)
         subscription(self, POLICY_INSTRUCTION, self.on_instruction)
+        if self.config.record_intervention:
+            subscription(self, COMMAND_SOURCE, self.on_command_source)
         service(self, RECORDER_START, self.on_start)
         service(self, RECORDER_STOP, self.on_stop)
         service(self, RECORDER_DISCARD, self.on_discard)
@@ -192,6 +197,10 @@ class RecorderNode(So101Node):
         frame = Frame(rgb, self.inputs.received[camera], time.monotonic(), self._stamp(msg))
         self.inputs.seen(camera, time.time())
         self.session.add_frame(camera, frame)
+
+    def on_command_source(self, msg: String) -> None:
+        """The command mux's switch (a String has no stamp: timed on arrival, on the samples' wall clock)."""
+        self.session.add_intervention(time.time(), msg.data == OPERATOR_SOURCE)
 
     def on_instruction(self, msg: String) -> None:
         self.instruction = msg.data

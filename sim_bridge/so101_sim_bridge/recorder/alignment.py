@@ -10,7 +10,8 @@ step takes, per stream:
 - action: the latest command stamped at or before t_k and at most action_max_age_s old (zero-order
   hold: it is what the arm was executing at t_k);
 - each camera: the frame nearest to t_k within ±frame_tolerance_s (default half a step), and a
-  frame serves at most one step: a camera slower than fps leaves steps without a frame.
+  frame serves at most one step: a camera slower than fps leaves steps without a frame;
+- intervention (when tracked): who drove at t_k, the last change stamped at or before it.
 
 A step missing any of these is dropped and counted per missing stream; nothing is duplicated or
 interpolated to fill the hole. Step k is decided once the clock passes t_k + max_latency_s, so
@@ -77,6 +78,7 @@ class AlignedStep:
     images: Mapping[str, np.ndarray]
     joint_velocity: np.ndarray | None = None
     object_poses: Mapping[str, np.ndarray] = field(default_factory=dict)
+    intervention: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,13 @@ class _Stream:
 class StepAligner:
     """Aligns one episode's samples onto the grid starting at start_s."""
 
-    def __init__(self, config: AlignmentConfig, cameras: Sequence[str], start_s: float, objects: Sequence[str] = ()):
+    def __init__(self, config: AlignmentConfig, cameras: Sequence[str], start_s: float, objects: Sequence[str] = (),
+                 intervention: bool | None = None):
+        """`objects`: simulator objects every step needs a pose of; `intervention`: who drove when the episode
+        starts (None: not tracked), add_intervention() the changes."""
         self._config = config
+        self._interventions: list[tuple[float, bool]] | None = None if intervention is None else [(-math.inf,
+                                                                                                  intervention)]
         self._cameras = tuple(cameras)
         self._objects = {name: OBJECT_PREFIX + name for name in objects}
         self._start_s = start_s
@@ -158,6 +165,11 @@ class StepAligner:
 
     def add_action(self, stamp_s: float, position: np.ndarray) -> None:
         self._add(ACTION, stamp_s, position, self._config.action_max_age_s)
+
+    def add_intervention(self, stamp_s: float, operator: bool) -> None:
+        """Who drives from `stamp_s` on (True: the operator); ignored unless tracked."""
+        if self._interventions is not None:
+            bisect.insort(self._interventions, (stamp_s, operator))
 
     def add_frame(self, camera: str, stamp_s: float, image: np.ndarray) -> None:
         if camera not in self._cameras:
@@ -225,7 +237,14 @@ class StepAligner:
             images={camera: self._streams[camera].take(found[camera]) for camera in self._cameras},
             joint_velocity=velocity,
             object_poses={name: self._streams[stream].values[found[stream]] for name, stream in self._objects.items()},
+            intervention=self._intervention_at(t),
         )
+
+    def _intervention_at(self, t: float) -> bool | None:
+        if self._interventions is None:
+            return None
+        changes = self._interventions
+        return changes[bisect.bisect_right(changes, (t, True)) - 1][1]
 
     def _forget_old(self) -> None:
         """Drop samples too old for any undecided step (keeps memory at a few frames per camera)."""
@@ -236,3 +255,5 @@ class StepAligner:
             self._streams[camera].drop_before(t - self._config.frame_tolerance_s)
         for stream in self._objects.values():
             self._streams[stream].drop_before(t - self._config.object_tolerance_s)
+        if self._interventions is not None:  # keep the change in force at t
+            del self._interventions[:max(0, bisect.bisect_right(self._interventions, (t, True)) - 1)]

@@ -33,6 +33,9 @@ class Step:
     """(6,) rad/s with the joint state (None when the state carried no velocities: zeros are written)."""
     object_poses: Mapping[str, np.ndarray] = field(default_factory=dict)
     """Object name (the simulator's) → (7,) [x, y z, qw, qx, qy, qz] in the robot root frame."""
+    intervention: bool | None = None
+    """True while an operator drove instead of the policy (a correction, LeRobot's DAgger flag); None when the
+    recording does not track who drove (RecorderConfig.intervention off)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "images", MappingProxyType(dict(self.images)))

@@ -61,7 +61,8 @@ ENV_TYPE_MANAGER_BASED = 2
 JOINT_POSITION = "states/articulation/robot/joint_position"
 INITIAL_JOINT_POSITION = "initial_state/articulation/robot/joint_position"
 RAW = "raw"
-"""The staging file's per-step record: stamp, joint_position, joint_velocity, action, objects/<name>."""
+"""The staging file's per-step record: stamp, joint_position, joint_velocity, action, objects/<name>, and
+intervention when the recorder tracks who drove."""
 IMAGES = "images"
 COMMIT_SPACE_MARGIN = 1.1
 """Free space needed to lay an episode out into the main file, relative to what it will take."""
@@ -265,6 +266,8 @@ class Hdf5DemoWriter:
                for name in self._layout.config.objects},
             **{f"{IMAGES}/{camera}": image for camera, image in step.images.items()},
         }
+        if step.intervention is not None:
+            rows[f"{RAW}/intervention"] = np.array([step.intervention])
         if self._steps == 0:
             for name, row in rows.items():
                 staging.create_dataset(
@@ -361,8 +364,10 @@ def _raw_episode(staging: h5py.File) -> RawEpisode:
     dataset a step ahead of another); the frames stay in the file."""
     raw = staging[RAW]
     objects = raw.get("objects", {})
+    interventions = raw.get("intervention")
     series = [raw["stamp"], raw["joint_position"], raw["joint_velocity"], raw["action"],
-              *(objects[name] for name in objects), *(staging[IMAGES].values() if IMAGES in staging else ())]
+              *(objects[name] for name in objects), *(staging[IMAGES].values() if IMAGES in staging else ()),
+              *([interventions] if interventions is not None else [])]
     steps = min(len(item) for item in series)
     return RawEpisode(
         stamps_s=raw["stamp"][:steps],
@@ -370,4 +375,5 @@ def _raw_episode(staging: h5py.File) -> RawEpisode:
         velocities=raw["joint_velocity"][:steps],
         actions=raw["action"][:steps],
         objects={name: objects[name][:steps] for name in objects},
+        interventions=interventions[:steps] if interventions is not None else None,
     )

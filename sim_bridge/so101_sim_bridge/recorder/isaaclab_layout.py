@@ -59,6 +59,8 @@ PROFILES = (DEFAULT_PROFILE, LEISAAC_PROFILE)
 LEISAAC_IMAGE_SIZE = (480, 640)
 """LeIsaac's cameras: 640 x 480 RGB (height, width)."""
 ROBOT = "articulation/robot"
+INTERVENTION = "intervention"
+"""Per-row bool (T, 1), present when the recorder tracked who drove: True while an operator corrected (LeRobot's DAgger flag)."""
 IMAGE_BLOCK_ROWS = 32
 """Image rows written per h5py call (bounded memory whatever the episode's length)."""
 
@@ -75,6 +77,8 @@ class RawEpisode:
     """Simulator object name → (T, 7) poses in the robot root frame."""
     marks_s: tuple[float, ...] = ()
     """The operator's subtask marks (recorder clock)."""
+    interventions: np.ndarray | None = None
+    """(T, 1) bool: True while an operator corrected the policy; None when the recording does not track it."""
 
     def __len__(self) -> int:
         return len(self.stamps_s)
@@ -235,6 +239,8 @@ class IsaacLabLayout:
         if self.config.task is not None:
             attributes.update(self._datagen(arrays, raw, plan, joints[:rows], actions,
                                             {n: p[:rows] for n, p in object_rows.items()}))
+        if raw.interventions is not None:  # like a camera frame, the flag in force holds until the next step
+            arrays[INTERVENTION] = np.asarray(raw.interventions, bool)[plan.before[:rows]]
         for key, values in arrays.items():
             demo.create_dataset(key, data=values, compression=compression)
         for camera, frames in images.items():

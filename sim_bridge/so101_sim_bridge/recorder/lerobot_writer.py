@@ -12,6 +12,9 @@ Features: `observation.state` (the observed joints) and `action` as float32 vect
 (use_degrees=True: arm joints in degrees; False: -100..100; the gripper 0..100 either way), one
 video per camera, and LeRobot's timestamp/frame_index/episode_index/index/task_index. The episode's
 instruction is its task. Timestamps are frame_index / fps, as LeRobot's own recorder writes them.
+When the recorder tracks who drove, `intervention` (bool, shape (1,): True while an operator
+corrected the policy) is a feature too, as LeRobot's DAgger rollouts write it
+(docs/reference/datasets-mimic.md §4).
 
 Only successful episodes are kept unless include_failed is set (the Isaac Lab file keeps failed
 ones with success=false; a policy should not learn from them). Episodes are appended to the data
@@ -50,6 +53,7 @@ ACTION = "action"
 IMAGE_PREFIX = "observation.images."
 JOINT_FEATURE_NAMES = [f"{name}.pos" for name in JOINT_NAMES]
 INDEX_FEATURES = ("frame_index", "episode_index", "index", "task_index")
+INTERVENTION = "intervention"
 STATS_IMAGE_SIDE = 150
 """Frames are subsampled to about this many pixels a side for image stats, as LeRobot does."""
 _SCRATCH = ".recording"
@@ -95,6 +99,7 @@ class _Episode:
     info: EpisodeInfo
     states: list[np.ndarray] = field(default_factory=list)
     actions: list[np.ndarray] = field(default_factory=list)
+    interventions: list[bool] = field(default_factory=list)
     videos: dict[str, EpisodeVideo] = field(default_factory=dict)
     image_samples: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
@@ -115,6 +120,8 @@ class LeRobotDatasetWriter:
         self._episodes: list[dict[str, Any]] = []
         self._stats: list[dict[str, FeatureStats]] = []
         self._frames = 0
+        self._intervention = False
+        """Whether the steps carry an intervention flag (the feature is declared once one does)."""
         self._data_files = _FileSeries(config.data_file_size_mb, config.chunks_size)
         self._data_writer: pq.ParquetWriter | None = None
         self._video_files: dict[str, _FileSeries] = {}
@@ -144,6 +151,9 @@ class LeRobotDatasetWriter:
                 episode.image_samples[camera].append(_downsample(image))
         episode.states.append(step.joint_position)
         episode.actions.append(step.action)
+        if step.intervention is not None:
+            episode.interventions.append(step.intervention)
+            self._intervention = True
 
     def end_episode(self, outcome: EpisodeOutcome) -> str | None:
         episode = self._require_episode()
@@ -205,6 +215,8 @@ class LeRobotDatasetWriter:
             "index": self._frames + frame_index,
             "task_index": np.full(length, task, dtype=np.int64),
         }
+        if self._intervention:
+            columns[INTERVENTION] = np.array(episode.interventions, dtype=bool)
         row: dict[str, Any] = {
             "episode_index": index,
             "tasks": [episode.info.instruction],
@@ -290,6 +302,8 @@ class LeRobotDatasetWriter:
                 features[key]["info"] = probe_video_info(video)
         features["timestamp"] = {"dtype": "float32", "shape": [1], "names": None}
         features.update({name: {"dtype": "int64", "shape": [1], "names": None} for name in INDEX_FEATURES})
+        if self._intervention:
+            features[INTERVENTION] = {"dtype": "bool", "shape": [1], "names": None}
         return {
             "codebase_version": CODEBASE_VERSION,
             "robot_type": self._config.robot_type,

@@ -34,6 +34,8 @@ class RecorderConfig:
     alignment: AlignmentConfig = AlignmentConfig()
     objects: tuple[str, ...] = ()
     """Simulator objects whose poses every step must have (a task's scene objects)."""
+    intervention: bool = False
+    """Record who drove each step (add_intervention): an operator's correction or the policy."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cameras", tuple(self.cameras))
@@ -64,6 +66,8 @@ class DemoRecorder:
         self._aligner: StepAligner | None = None
         self._steps = 0
         self._marks: list[float] = []
+        self._operator = (-np.inf, False)
+        """The latest (stamp, operator drives) heard, kept between episodes: an episode starts with it."""
 
     @property
     def recording(self) -> bool:
@@ -96,7 +100,9 @@ class DemoRecorder:
             for writer in started:
                 writer.abort_episode()
             raise
-        self._aligner = StepAligner(self._config.alignment, self._config.cameras, now_s, self._config.objects)
+        initial = self._operator[1] if self._config.intervention else None
+        self._aligner = StepAligner(self._config.alignment, self._config.cameras, now_s, self._config.objects,
+                                    initial)
         self._steps = 0
         self._marks = []
 
@@ -128,6 +134,13 @@ class DemoRecorder:
         """A position command, ROS radians in JOINT_NAMES order (ignored while idle)."""
         if self._aligner is not None:
             self._aligner.add_action(stamp_s, _joint_vector(position, "action"))
+
+    def add_intervention(self, stamp_s: float, operator: bool) -> None:
+        """From `stamp_s` on, the operator (True) or the policy (False) drives: each step's intervention flag."""
+        if stamp_s >= self._operator[0]:
+            self._operator = (stamp_s, operator)
+        if self._aligner is not None:
+            self._aligner.add_intervention(stamp_s, operator)
 
     def add_frame(self, camera: str, frame: Frame) -> None:
         """A camera frame; its capture_wall is the stamp (a ROS node sets it from header.stamp)."""
@@ -184,7 +197,7 @@ class DemoRecorder:
     def _write(self, aligned) -> int:
         for item in aligned:
             step = Step(self._steps, item.stamp_s, item.joint_position, item.action, MappingProxyType(item.images),
-                        item.joint_velocity, item.object_poses)
+                        item.joint_velocity, item.object_poses, item.intervention)
             try:
                 for writer in self._writers:
                     writer.append(step)

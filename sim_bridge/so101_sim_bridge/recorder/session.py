@@ -133,6 +133,10 @@ class RecordingSession:
     def add_frame(self, camera: str, frame: Frame) -> None:
         self._offer(_Sample(frame.capture_wall, lambda recorder: recorder.add_frame(camera, frame)))
 
+    def add_intervention(self, stamp_s: float, operator: bool) -> None:
+        """Who drives from `stamp_s` on: never refused (one message per switch), like the commands."""
+        self._queue.put(_Sample(stamp_s, lambda recorder: recorder.add_intervention(stamp_s, operator)))
+
     # --- commands (answered through a Future, in order with the samples before them) -----------
 
     def start(self, instruction: str) -> Future:

@@ -82,6 +82,9 @@ class RecorderNodeConfig(SimMappingParameters):
         default=False, metadata={"help": "time samples on arrival, for stamps not on this clock (Isaac: sim time)"}
     )
     include_failed: bool = field(default=False, metadata={"help": "also export failed episodes to LeRobot"})
+    record_intervention: bool = field(
+        default=False, metadata={"help": "record who drove each step (a command mux's source): the intervention flag"}
+    )
     use_degrees: bool = field(default=True, metadata={"help": "LeRobot units: degrees (else -100..100)"})
     video_codec: str = field(default="libsvtav1", metadata={"help": "LeRobot video: libsvtav1 | h264"})
     flush_every: int = field(default=100, metadata={"help": "HDF5 flush period, steps"})
@@ -135,7 +138,7 @@ class RecorderNodeConfig(SimMappingParameters):
     def recorder_config(self) -> RecorderConfig:
         alignment = AlignmentConfig(fps=self.fps, max_latency_s=self.max_latency_s)
         return RecorderConfig(cameras=tuple(self.camera_topic_map), alignment=alignment,
-                              objects=tuple(self.object_topic_map))
+                              objects=tuple(self.object_topic_map), intervention=self.record_intervention)
 
 
 def open_recorder(config: RecorderNodeConfig) -> tuple[DemoRecorder, SimMapping]:

@@ -4,12 +4,20 @@ from pathlib import Path
 
 import pytest
 
-from so101_bringup.arguments import CamerasArgs, FollowerArgs, TeleopArgs
+from so101_bringup.arguments import CamerasArgs, DeployArgs, FollowerArgs, TeleopArgs
 from so101_bringup.catalog import node_type
 from so101_bringup.graph_checks import check_graph
-from so101_bringup.launch_graphs import GRAPHS, build_graph, cameras_graph, follower_graph, teleop_graph
+from so101_bringup.launch_graphs import (
+    GRAPHS,
+    build_graph,
+    cameras_graph,
+    deploy_graph,
+    follower_graph,
+    teleop_graph,
+)
 from so101_bringup.param_files import ParamFileError, effective_parameters
 from so101_bringup.share import config_path
+from so101_calibration.interface_contract import POLICY_JOINT_COMMANDS, TELEOP_JOINT_COMMANDS
 
 EVERY_GRAPH = [
     pytest.param(name, emulate, id=f"{name}-{'emulated' if emulate else 'real'}")
@@ -49,9 +57,41 @@ def test_every_file_a_graph_names_exists(name, emulate, tmp_path):
         assert emulator.link.parent == tmp_path
 
 
-def test_every_shipped_params_file_is_used_by_a_default_graph(tmp_path):
-    used = {path for name in GRAPHS for node in graph_for(name, tmp_path).nodes for path in node.param_files}
+DEPLOY_OPTIONS = [{"takeover": True}, {"record": True}, {"takeover": True, "record": True}]
+
+
+def test_every_shipped_params_file_is_used_by_a_default_graph_or_a_deploy_option(tmp_path):
+    graphs = [graph_for(name, tmp_path) for name in GRAPHS] + [graph_for("deploy", tmp_path, **options)
+                                                               for options in DEPLOY_OPTIONS]
+    used = {path for graph in graphs for node in graph.nodes for path in node.param_files}
     assert {p.name for p in used} == {p.name for p in config_path().glob("*.yaml")}
+
+
+@pytest.mark.parametrize("emulate", (False, True))
+@pytest.mark.parametrize("options", DEPLOY_OPTIONS, ids=lambda options: "+".join(options))
+def test_the_deploy_graph_with_takeover_or_record_passes_the_same_checks(options, emulate, tmp_path):
+    graph = graph_for("deploy", tmp_path, emulate=emulate, **options)
+    check_graph(graph)
+    for node in graph.nodes:
+        assert set(effective_parameters(node)) <= set(node_type(node.package, node.executable).parameter_types())
+        assert all(path.is_file() for path in node.param_files), node.fqn
+
+
+def test_with_takeover_the_command_mux_alone_commands_the_follower():
+    graph = deploy_graph(DeployArgs(takeover=True, cameras=False))
+    assert [node.fqn for node in graph.nodes] == ["/follower", "/inference", "/leader", "/teleop", "/command_mux"]
+    topics = {node.name: effective_parameters(node).get("command_topic") for node in graph.nodes}
+    assert (topics["inference"], topics["teleop"]) == (POLICY_JOINT_COMMANDS.name, TELEOP_JOINT_COMMANDS.name)
+    assert effective_parameters(graph.node("teleop"))["engage_on_start"] is True, "mirroring, ready to take over"
+    assert "recorder" not in topics
+
+
+def test_record_adds_the_recorder_with_the_intervention_flag_when_an_operator_can_take_over():
+    plain, corrected = (deploy_graph(DeployArgs(record=True, takeover=takeover, cameras=False)) for takeover in (False, True))
+    assert "record_intervention" not in effective_parameters(plain.node("recorder"))
+    recorder = effective_parameters(corrected.node("recorder"))
+    assert recorder["record_intervention"] is True
+    assert recorder["arm_id"] == effective_parameters(corrected.node("follower")).get("arm_id", "follower")
 
 
 def test_teleop_is_leader_follower_teleop_and_the_shipped_cameras():

@@ -51,7 +51,7 @@ def test_setup_installs_every_launch_and_config_file(install_prefix):
     share = install_prefix / "share" / "so101_bringup"
     shipped = [p for pattern in ("launch/*.launch.py", "config/*.yaml", "config/calibration/*.json")
                for p in PACKAGE_DIR.glob(pattern)]
-    assert len(shipped) == 5 + 7 + 2
+    assert len(shipped) == 5 + 9 + 2
     for path in shipped:
         installed = share / path.relative_to(PACKAGE_DIR)
         assert installed.read_bytes() == path.read_bytes(), installed

@@ -181,6 +181,11 @@ class RecordingStandIn:
         return {"action.single_arm": chunk[:, :5], "action.gripper": chunk[:, 5:]}, {}
 
 
+def NO_PREFIX(observation_time: float) -> None:
+    """The scheduler's answer when no plan runs: the request carries no RTC prefix."""
+    return None
+
+
 def session_for(port: int, observe, **config) -> tuple[PolicySession, PolicyClient]:
     inference = InferenceConfig(port=port, units="radians", **config)
     client = PolicyClient("127.0.0.1", port, inference.protocol, timeout_s=5.0)
@@ -197,8 +202,8 @@ def test_the_session_connects_on_first_use_with_the_servers_generation_and_langu
     session, client = session_for(served.port, observation_at(0.0))
     try:
         assert stand_in.calls == [] and session.info is None  # nothing happens until the worker asks
-        actions, observation_time = session()
-        assert actions.shape == (16, len(JOINT_NAMES)) and observation_time == 0.0
+        reply = session(NO_PREFIX)
+        assert reply.actions.shape == (16, len(JOINT_NAMES)) and reply.observation_time == 0.0
         assert session.info.protocol == "n1.6"
         assert session.info.data_config.name == "so100_new_embodiment"
         language = stand_in.observations[-1]["language"]
@@ -214,7 +219,7 @@ def test_a_configured_language_key_and_data_config_win_over_the_defaults(serve):
     session, client = session_for(served.port, observation_at(0.0), protocol="n1.5", language_key="task",
                                   data_config="so100_dualcam")
     try:
-        session()
+        session(NO_PREFIX)
         assert session.info.data_config.language_key == "task"
         assert stand_in.observations[-1]["task"] == ["stack the cups"]
     finally:
@@ -224,11 +229,11 @@ def test_a_configured_language_key_and_data_config_win_over_the_defaults(serve):
 def test_a_new_episode_resets_the_server_once_before_the_next_request(serve):
     stand_in = RecordingStandIn(Protocol.N1_7)
     served = serve(stand_in, Protocol.N1_7)
-    session, client = session_for(served.port, observation_at(0.0))
+    session, client = session_for(served.port, observation_at(0.0), rtc="off")
     try:
         session.new_episode()
-        session()
-        session()
+        session(NO_PREFIX)
+        session(NO_PREFIX)
         assert [call for call in stand_in.calls if call != "get_modality_config"] == ["reset", "get_action", "get_action"]
         assert set(session.latency_percentiles_ms()) == {"latency_p50_ms", "latency_p95_ms"}
     finally:

@@ -10,6 +10,7 @@ from so101_calibration import JointLimits
 from so101_policy.streaming import (
     ActionValidator,
     BlendMode,
+    ChunkReply,
     ChunkScheduler,
     SchedulerConfig,
     TickStatus,
@@ -43,10 +44,11 @@ def test_nothing_is_commanded_before_the_first_chunk_and_the_first_request_goes_
     assert not s.should_request(0.5), "one request in flight at a time"
 
 
-def test_a_chunk_is_aligned_to_its_observation_time_and_past_actions_are_skipped():
+def test_a_chunk_is_aligned_to_its_observation_time_and_the_actions_executed_meanwhile_are_skipped():
     s = scheduler(blend=BlendMode.LATEST)
+    s.on_chunk(ChunkReply(constant(0.0), 0.9), 0.9)  # a plan running through the next request
     s.on_request_sent(1.0)
-    assert s.on_chunk(rows(np.arange(16) / 100), observation_time=1.0, now=1.0 + 3 * STEP)
+    assert s.on_chunk(ChunkReply(rows(np.arange(16) / 100), 1.0), 1.0 + 3 * STEP)
     np.testing.assert_allclose(s.tick(1.0 + 3 * STEP).target, np.full(6, 0.03))
     np.testing.assert_allclose(s.tick(1.0 + 4 * STEP).target, np.full(6, 0.04))
     np.testing.assert_allclose(s.tick(1.0 + 4.5 * STEP).target, np.full(6, 0.045))  # interpolated between steps
@@ -54,12 +56,30 @@ def test_a_chunk_is_aligned_to_its_observation_time_and_past_actions_are_skipped
     assert s.tick(1.0 + 16.01 * STEP).status is TickStatus.HOLD
 
 
+def test_after_a_hold_a_chunk_starts_at_its_first_action_however_long_its_inference_took():
+    """A warm-up's 0.7 s first inference: the arm held meanwhile and executed nothing, so nothing is skipped
+    (LeRobot skipped the estimated delay and the arm leapt 0.7 s ahead: docs/reference/gr00t-rtc.md §5)."""
+    s = scheduler(blend=BlendMode.LATEST)
+    s.reset(np.zeros(6))
+    assert s.on_chunk(ChunkReply(rows(np.arange(16) / 100), 1.0), 1.7)
+    np.testing.assert_allclose(s.tick(1.7).target, 0.0)
+    np.testing.assert_allclose(s.tick(1.7 + STEP).target, 0.01)
+    assert s.planned_until() == pytest.approx(1.7 + 16 * STEP)
+
+
+def test_a_chunk_continues_where_the_plan_ran_out_when_the_arm_held_part_of_the_wait():
+    s = scheduler(blend=BlendMode.LATEST)
+    s.on_chunk(ChunkReply(constant(0.0, length=4), 0.0), 0.0)  # runs out at 4 steps
+    assert s.on_chunk(ChunkReply(rows(np.arange(16) / 100), 0.0), 10 * STEP)
+    np.testing.assert_allclose(s.tick(10 * STEP).target, 0.04), "4 executed, 6 held: resume at action 4"
+
+
 def test_the_next_request_leads_the_plan_end_by_the_measured_latency():
     s = scheduler(request_margin_s=0.05)
     s.on_request_sent(1.0)
-    s.on_chunk(constant(0.0), observation_time=1.0, now=1.1)
+    s.on_chunk(ChunkReply(constant(0.0), 1.0), 1.1)
     assert s.latency_estimate_s == pytest.approx(0.1)
-    plan_end = 1.0 + 16 * STEP
+    plan_end = 1.1 + 16 * STEP  # a first chunk starts when it arrives
     lead = 0.1 + 0.05 + STEP
     assert s.planned_until() == pytest.approx(plan_end)
     assert not s.should_request(plan_end - lead - 0.001)
@@ -70,7 +90,7 @@ def test_the_latency_estimate_is_the_largest_of_the_recent_chunks():
     s = scheduler(latency_window=3, initial_latency_s=0.25)
     assert s.latency_estimate_s == 0.25
     for now, age in ((1.0, 0.30), (2.0, 0.05), (3.0, 0.06), (4.0, 0.07)):
-        s.on_chunk(constant(0.0), observation_time=now - age, now=now)
+        s.on_chunk(ChunkReply(constant(0.0), now - age), now)
     assert s.latency_estimate_s == pytest.approx(0.07), "the 0.30 s outlier has left the window"
     assert s.last_latency_s == pytest.approx(0.07)
 
@@ -79,17 +99,26 @@ def test_the_latency_estimate_is_the_largest_of_the_recent_chunks():
                                          (-0.01, "rejected_future_observation")])
 def test_chunks_too_old_or_from_the_future_are_dropped(age, counter):
     s = scheduler(max_chunk_age_s=1.0)
-    assert not s.on_chunk(constant(0.0), observation_time=10.0 - age, now=10.0)
+    s.on_chunk(ChunkReply(constant(0.0, length=60), 9.0), 9.0)  # executing all along: 0.6 s is past 16 steps
+    assert not s.on_chunk(ChunkReply(constant(1.0), 10.0 - age), 10.0)
     assert s.counters[counter] == 1
-    assert s.tick(10.0).status is TickStatus.WAITING
+    np.testing.assert_allclose(s.tick(10.0).target, 0.0), "the plan goes on"
+
+
+def test_the_first_chunk_of_a_connection_leaves_the_latency_estimate_alone():
+    s = scheduler(initial_latency_s=0.25)
+    s.on_chunk(ChunkReply(constant(0.0), 0.0, cold=True), 0.7)
+    assert s.latency_estimate_s == 0.25 and s.frozen_steps == math.ceil((0.25 + 0.05) * 30) + 1
+    s.on_chunk(ChunkReply(constant(0.0), 0.8), 0.9)
+    assert s.latency_estimate_s == pytest.approx(0.1)
 
 
 def plan_of_zeros_then(new: np.ndarray, **config) -> ChunkScheduler:
-    """A plan of zeros from t=0 (arrived at 0.1), then `new` observed at 0.3 arriving at 0.4."""
+    """A plan of zeros from t=0 (arrived at once), then `new` observed at 0.3 arriving at 0.4."""
     s = scheduler(**config)
-    s.on_chunk(constant(0.0), observation_time=0.0, now=0.1)
+    s.on_chunk(ChunkReply(constant(0.0), 0.0), 0.0)
     s.tick(0.4)
-    s.on_chunk(new, observation_time=0.3, now=0.4)
+    s.on_chunk(ChunkReply(new, 0.3), 0.4)
     return s
 
 
@@ -109,8 +138,8 @@ def test_crossfade_starts_from_what_is_commanded_and_reaches_the_new_chunk_linea
 def test_crossfade_past_the_old_plans_end_follows_the_new_chunks_course():
     """Old plan (ends at 16 steps) shorter than the fade: the blend continues parallel, not toward a frozen point."""
     s = scheduler(blend=BlendMode.CROSSFADE, crossfade_s=0.5)
-    s.on_chunk(constant(0.0, length=4), observation_time=0.0, now=0.0)
-    s.on_chunk(rows(np.arange(16) * 0.01), observation_time=0.0, now=2 * STEP)
+    s.on_chunk(ChunkReply(constant(0.0, length=4), 0.0), 0.0)
+    s.on_chunk(ChunkReply(rows(np.arange(16) * 0.01), 0.0), 2 * STEP)
     targets = np.array([s.tick(k * STEP).target[0] for k in range(2, 16)])
     steps = np.diff(targets)
     assert np.all(steps > 0) and steps.max() <= 0.01 + 0.01 * STEP / 0.5 * 16, "no catch-up surge"
@@ -127,14 +156,14 @@ def test_ensemble_averages_every_chunk_that_predicted_a_time():
 
 def test_the_last_target_is_held_while_the_server_is_away_and_streaming_resumes_smoothly():
     s = scheduler(blend=BlendMode.CROSSFADE, crossfade_s=0.2)
-    s.on_chunk(rows(np.arange(16) * 0.01), observation_time=0.0, now=0.05)
+    s.on_chunk(ChunkReply(rows(np.arange(16) * 0.01), 0.0), 0.05)
     last_planned = s.tick(15 * STEP).target
     for now in (0.6, 1.0, 2.0):
         tick = s.tick(now)
         assert tick.status is TickStatus.HOLD and np.array_equal(tick.target, last_planned)
     assert s.should_request(2.0)
     s.on_request_sent(2.0)
-    s.on_chunk(constant(0.5), observation_time=2.0, now=2.1)
+    s.on_chunk(ChunkReply(constant(0.5), 2.0), 2.1)
     np.testing.assert_allclose(s.tick(2.1).target, last_planned, atol=1e-12)  # no step when chunks return
     np.testing.assert_allclose(s.tick(2.3).target, 0.5)
     counters = s.counters
@@ -145,7 +174,7 @@ def test_reset_holds_the_present_position_and_the_first_chunk_blends_in_from_it(
     s = scheduler(blend=BlendMode.CROSSFADE, crossfade_s=0.2)
     s.reset(np.full(6, 0.3))
     assert s.tick(0.0).status is TickStatus.HOLD
-    s.on_chunk(constant(0.0), observation_time=0.0, now=0.1)
+    s.on_chunk(ChunkReply(constant(0.0), 0.0), 0.1)
     np.testing.assert_allclose(s.tick(0.1).target, 0.3)
     np.testing.assert_allclose(s.tick(0.2).target, 0.15)
 
@@ -177,18 +206,18 @@ def test_a_request_never_answered_is_given_up_after_the_request_timeout():
 
 def test_a_rejected_chunk_leaves_the_plan_as_it_was():
     s = scheduler(blend=BlendMode.LATEST)
-    s.on_chunk(constant(0.2), observation_time=0.0, now=0.0)
+    s.on_chunk(ChunkReply(constant(0.2), 0.0), 0.0)
     bad = constant(1.0)
     bad[5, 2] = np.nan
-    assert not s.on_chunk(bad, observation_time=0.1, now=0.1)
-    assert not s.on_chunk(constant(1.5), observation_time=0.1, now=0.1), "a 1.3 rad jump from the commanded 0.2"
+    assert not s.on_chunk(ChunkReply(bad, 0.1), 0.1)
+    assert not s.on_chunk(ChunkReply(constant(1.5), 0.1), 0.1), "a 1.3 rad jump from the commanded 0.2"
     np.testing.assert_allclose(s.tick(0.2).target, 0.2)
     assert s.counters["rejected_non_finite"] == 1 and s.counters["rejected_jump_from_current"] == 1
 
 
 def test_a_policy_stepping_slower_than_the_control_loop_is_interpolated():
     s = scheduler(blend=BlendMode.LATEST, control_hz=30.0, action_hz=15.0)
-    s.on_chunk(rows(np.arange(16) * 0.1), observation_time=0.0, now=0.0)
+    s.on_chunk(ChunkReply(rows(np.arange(16) * 0.1), 0.0), 0.0)
     targets = [s.tick(k * STEP).target[0] for k in range(5)]
     np.testing.assert_allclose(targets, [0.0, 0.05, 0.1, 0.15, 0.2])
 
@@ -201,7 +230,7 @@ def test_identical_inputs_give_identical_targets():
             now = k * STEP
             if s.should_request(now):
                 s.on_request_sent(now)
-                s.on_chunk(rows(np.sin(now + np.arange(16) * STEP)), observation_time=now - 0.1, now=now)
+                s.on_chunk(ChunkReply(rows(np.sin(now + np.arange(16) * STEP)), now - 0.1), now)
             out.append(s.tick(now).target)
         return out
 
@@ -218,10 +247,12 @@ def test_nonsense_configs_are_refused(field, value):
 
 def test_accepted_chunks_are_handed_out_once_with_their_due_times_and_clamped_actions():
     s = scheduler(blend=BlendMode.LATEST)
+    s.on_chunk(ChunkReply(constant(2.9, length=60), 0.9), 0.9)
+    s.take_accepted()
     s.on_request_sent(1.0)
-    assert s.on_chunk(rows(np.arange(16) / 100 + 2.95), observation_time=1.0, now=1.0 + 2 * STEP)
-    s.on_request_sent(2.0)
-    assert not s.on_chunk(constant(0.0), observation_time=2.0, now=2.0 + 20 * STEP), "expired: not handed out"
+    assert s.on_chunk(ChunkReply(rows(np.arange(16) / 100 + 2.95), 1.0), 1.0 + 2 * STEP)
+    s.on_request_sent(1.1)
+    assert not s.on_chunk(ChunkReply(constant(2.9), 0.95), 1.5), "16 steps executed since: expired, not handed out"
     [accepted] = s.take_accepted()
     assert accepted.observation_time == 1.0
     np.testing.assert_allclose(accepted.times, 1.0 + STEP * np.arange(2, 16))

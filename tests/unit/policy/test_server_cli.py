@@ -8,7 +8,17 @@ import sys
 import numpy as np
 import pytest
 
-from so101_policy import PolicyClient
+from so101_policy import (
+    ActionDecoder,
+    JointUnits,
+    ObservationBuilder,
+    PolicyClient,
+    PolicyUnits,
+    Protocol,
+    RobotObservation,
+    default_data_config,
+)
+from so101_policy.streaming import PolicyChunkSource, RtcConfig, RtcState
 
 SERVER = [sys.executable, "-m", "so101_policy.server.cli"]
 
@@ -58,6 +68,24 @@ def test_replay_server_of_a_lerobot_dataset_stops_on_the_kill_endpoint(lerobot_d
     assert process.returncode == 0
 
 
+def test_synthetic_server_serves_40_step_chunks_that_honour_rtc(processes):
+    process, port = start("--backend", "synthetic", "--policy-units", "radians", "--horizon", "40",
+                          "--latency-ms", "0")
+    processes.append(process)
+    config, units = default_data_config(Protocol.N1_7), PolicyUnits(JointUnits.RADIANS)
+    frame = np.zeros((24, 32, 3), np.uint8)
+    with PolicyClient("127.0.0.1", port, timeout_s=10) as client:
+        assert client.get_modality_config()["action"].delta_indices == tuple(range(40))
+        source = PolicyChunkSource(client, ObservationBuilder(config, Protocol.N1_7, units),
+                                   ActionDecoder(config, Protocol.N1_7, units),
+                                   lambda: RobotObservation(np.zeros(6), {"front": frame, "wrist": frame}, "x", 0.0),
+                                   horizon=40, rtc=RtcConfig())
+        assert source(lambda t: None).actions.shape == (40, 6)
+        assert source.rtc_state is RtcState.HONOURED
+        client.kill()
+    process.communicate(timeout=20)
+
+
 @pytest.mark.parametrize("args,message", [
     (["--backend", "gr00t", "--model-path", "/models/none"], "Isaac-GR00T is not installed"),
     (["--backend", "gr00t"], "--backend gr00t needs --model-path"),
@@ -68,6 +96,7 @@ def test_replay_server_of_a_lerobot_dataset_stops_on_the_kill_endpoint(lerobot_d
     (["--backend", "replay", "--max-request-mb", "-3"], "--max-request-mb: must be a positive size"),
     (["--backend", "replay", "--max-request-mb", "nan"], "--max-request-mb: must be a positive size"),
     (["--backend", "replay", "--dataset", "x.hdf5", "--api-token", ""], "the API token must not be empty"),
+    (["--backend", "synthetic", "--latency-ms", "-5"], "must be >= 0"),
 ])
 def test_bad_setups_exit_2_with_a_message(args, message):
     result = subprocess.run([*SERVER, "--port", "0", *args], capture_output=True, text=True, timeout=60)

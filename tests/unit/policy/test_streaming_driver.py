@@ -25,6 +25,7 @@ from so101_policy import (
 )
 from so101_policy.streaming import (
     ActionValidator,
+    ChunkReply,
     ChunkScheduler,
     PolicyChunkSource,
     SchedulerConfig,
@@ -44,10 +45,14 @@ class SignallingScheduler(ChunkScheduler):
         super().__init__(SchedulerConfig(**config), ActionValidator(validation))
         self.outcome = threading.Event()
 
-    def on_chunk(self, actions, observation_time, now):
-        accepted = super().on_chunk(actions, observation_time, now)
+    def on_chunk(self, reply, now):
+        accepted = super().on_chunk(reply, now)
         self.outcome.set()
         return accepted
+
+    def on_superseded(self):
+        super().on_superseded()
+        self.outcome.set()
 
     def on_failure(self, now, reason):
         super().on_failure(now, reason)
@@ -71,7 +76,7 @@ class GatedSource:
         self.release = threading.Event()
         self.results: list = []
 
-    def __call__(self):
+    def __call__(self, prefix_at):
         observed_at = self.clock()
         self.called.set()
         assert self.release.wait(WAIT_S)
@@ -79,7 +84,7 @@ class GatedSource:
         result = self.results.pop(0) if self.results else PolicyTimeoutError("the test is over")
         if isinstance(result, Exception):
             raise result
-        return result, observed_at
+        return ChunkReply(result, observed_at)
 
 
 class ManualClock:
@@ -115,6 +120,20 @@ def test_ticks_never_wait_for_the_request_in_progress(rig):
     scheduler.wait()
     assert driver.tick().status is TickStatus.PLANNED  # observed 10 ticks ago, 16 actions long
     assert driver.counters["chunks_accepted"] == 1
+
+
+def test_a_reply_to_a_request_sent_before_a_reset_is_dropped(rig):
+    """An episode boundary (a takeover): the request in flight continues a plan that no longer exists."""
+    driver, scheduler, source, clock = rig
+    driver.tick()
+    assert source.called.wait(WAIT_S)
+    driver.reset(np.full(6, 0.5))
+    source.results.append(np.zeros((16, 6)))
+    source.release.set()
+    scheduler.wait()
+    assert driver.counters["dropped_superseded"] == 1 and "chunks_accepted" not in driver.counters
+    tick = driver.tick()
+    assert tick.status is TickStatus.HOLD and np.array_equal(tick.target, np.full(6, 0.5))
 
 
 @pytest.mark.parametrize("error,counter", [

@@ -6,7 +6,9 @@ episode frame recorded at that time (frame = ⌊(t − t_reset)·fps⌋; the fir
 the clock if reset was never called) and holds `action_horizon` frames, the last frame repeated
 past the episode's end. Chunks are in the policy's units and keyed as the data config and
 generation lay them out, exactly as a fine-tuned checkpoint would answer; the observation is
-checked like a strict Isaac-GR00T server checks it, and otherwise ignored.
+checked like a strict Isaac-GR00T server checks it, and otherwise ignored, except for a previous
+chunk (real-time chunking): the recording is then blended into it as the N1.7 action head does
+(inpainting.py), so a client's RTC path runs against a replay too.
 """
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ import numpy as np
 from so101_calibration import ArmCalibration
 from so101_policy.embodiment.data_config import DataConfig
 from so101_policy.embodiment.joint_units import JointUnits, convert_units
+from so101_policy.embodiment.layout import action_reply
 from so101_policy.embodiment.observation_schema import validate_observation
+from so101_policy.server.backends.inpainting import inpaint, previous_chunk
 from so101_policy.server.datasets import RecordedEpisode
 from so101_policy.wire.generations import Protocol
 from so101_policy.wire.modality import ModalityConfig
@@ -61,14 +65,11 @@ class ReplayPolicy:
             self._start = now
         frame = self.frame_at(now - self._start)
         chunk = self._chunk_from(frame)
-        action = {}
-        for group in self.data_config.groups:
-            values = chunk[:, list(group.indices)]
-            if self.protocol.nested:
-                action[group.name] = values[np.newaxis]
-            else:
-                action[f"action.{group.name}"] = values
-        return action, {"replay_frame_index": frame}
+        if self.protocol.nested:
+            previous = previous_chunk(observation, options, self.data_config)
+            if previous is not None:
+                chunk = inpaint(chunk, previous)
+        return action_reply(chunk, self.data_config, self.protocol), {"replay_frame_index": frame}
 
     def frame_at(self, elapsed_s: float) -> int:
         """The recorded frame for `elapsed_s` since the start (clamped to the episode)."""

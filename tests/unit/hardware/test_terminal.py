@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from so101_sim_bridge.recorder.terminal import TerminalControl
+from so101_hardware.terminal import TerminalControl
 
 TIMEOUT_S = 10.0
 
@@ -90,3 +90,24 @@ def test_without_a_terminal_the_control_stays_off(tmp_path):
     finally:
         os.close(read_end)
         os.close(write_end)
+
+
+def test_two_controls_of_one_process_share_the_terminal_and_its_status_line(pty):
+    """The recorder's keys and the command mux's in one `so101 run`: each key reaches the control that binds it."""
+    operator, program, output = pty
+    before = termios.tcgetattr(program)
+    recorder = TerminalControl({"b": lambda: "recording episode 1"}, program, output)
+    mux = TerminalControl({"t": lambda: "the operator drives"}, program, output)
+    assert recorder.start() and mux.start()
+    with pytest.raises(ValueError, match="key.* b already bound"):
+        TerminalControl({"b": lambda: ""}, program, output).start()
+    recorder.show("idle  [B record]")
+    mux.show("policy drives  [T take over]")
+    read_until(operator, "idle  [B record]  │  policy drives  [T take over]")
+    os.write(operator, b"tb")
+    screen = read_until(operator, "recording episode 1")
+    assert "the operator drives" in screen
+    recorder.stop()
+    assert termios.tcgetattr(program) != before, "the mux still holds the terminal"
+    mux.stop()
+    assert termios.tcgetattr(program) == before
