@@ -10,6 +10,8 @@ drift hits every loop alike:
     sent back), goal ≤ 1.5× its round trip;
   - a stricter floor: the same request bytes out and the real (small) reply bytes back,
     pre-encoded, so the ratio to it is what encoding and decoding cost on top of transport.
+Also reported: this process's CPU time per round trip (client, server and ZMQ's I/O threads all
+run here), a figure that a busy machine disturbs less than the wall-clock one.
 Prints a table, then one JSON line.
 """
 from __future__ import annotations
@@ -68,14 +70,16 @@ def observation_for(protocol: Protocol) -> dict:
     return builder.build(RobotObservation(np.zeros(6), frames, "pick up the cube and place it in the bowl"))
 
 
-def time_calls(call: Callable[[], object], n: int) -> np.ndarray:
+def time_calls(call: Callable[[], object], n: int) -> tuple[np.ndarray, float]:
+    """Each call's wall time, and the process's CPU time over all of them."""
     call()  # warm-up
     times = np.empty(n)
+    cpu_started = time.process_time()
     for i in range(n):
         started = time.perf_counter()
         call()
         times[i] = time.perf_counter() - started
-    return times
+    return times, time.process_time() - cpu_started
 
 
 class OursLoop:
@@ -86,7 +90,7 @@ class OursLoop:
         self.client = PolicyClient("127.0.0.1", self.server.port, protocol=protocol, timeout_s=10)
         self.observation = observation_for(protocol)
 
-    def run(self, n: int) -> np.ndarray:
+    def run(self, n: int) -> tuple[np.ndarray, float]:
         return time_calls(lambda: self.client.get_action(self.observation), n)
 
     def close(self) -> None:
@@ -123,7 +127,7 @@ class BareLoop:
         self.req.send(self.request, copy=False)
         self.req.recv(copy=False)
 
-    def run(self, n: int) -> np.ndarray:
+    def run(self, n: int) -> tuple[np.ndarray, float]:
         return time_calls(self._exchange, n)
 
     def close(self) -> None:
@@ -154,22 +158,26 @@ def main() -> None:
     loops["echo"] = BareLoop(request_bytes, None)
     loops["bare"] = BareLoop(request_bytes, reply_bytes)
     samples: dict[str, list[np.ndarray]] = {name: [] for name in loops}
+    cpu_s = dict.fromkeys(loops, 0.0)
     try:
         for _ in range(args.rounds):
             for name, loop in loops.items():
-                samples[name].append(loop.run(args.iterations))
+                sample, cpu = loop.run(args.iterations)
+                samples[name].append(sample)
+                cpu_s[name] += cpu
     finally:
         for loop in loops.values():
             loop.close()
     times = {name: np.concatenate(runs) for name, runs in samples.items()}
+    cpu_ms = {name: cpu_s[name] / len(times[name]) * 1e3 for name in loops}
     sizes = {p.value: len(bytes_of(p)[0]) for p in Protocol}
     bare_p50 = float(np.percentile(times["bare"], 50))
 
     print(f"get_action round trip, 2 × 480×640×3 frames + state + instruction, loopback, "
           f"{len(times['bare'])} round trips per loop")
     echo_p50 = float(np.percentile(times["echo"], 50))
-    header = ("loop", "request B", "p50 ms", "p90 ms", "mean ms", "× echo", "× bare")
-    print(f"{header[0]:46s} " + " ".join(f"{h:>{w}s}" for h, w in zip(header[1:], (10, 8, 8, 8, 7, 7), strict=True)))
+    header = ("loop", "request B", "p50 ms", "p90 ms", "mean ms", "× echo", "× bare", "CPU ms")
+    print(f"{header[0]:46s} " + " ".join(f"{h:>{w}s}" for h, w in zip(header[1:], (10, 8, 8, 8, 7, 7, 7), strict=True)))
     labels = {"n1.5": "ours n1.5 (.npy arrays)", "n1.6": "ours n1.6 (.npy arrays)",
               "n1.7": "ours n1.7 (msgpack-numpy)", "echo": "bare ZMQ echo of the request (baseline)",
               "bare": "bare ZMQ, same request + reply bytes (floor)"}
@@ -177,12 +185,13 @@ def main() -> None:
         size = sizes.get(name, len(request_bytes))
         p50 = np.percentile(sample, 50)
         print(f"{labels[name]:46s} {size:10d} {p50 * 1e3:8.3f} {np.percentile(sample, 90) * 1e3:8.3f} "
-              f"{sample.mean() * 1e3:8.3f} {p50 / echo_p50:7.2f} {p50 / bare_p50:7.2f}")
+              f"{sample.mean() * 1e3:8.3f} {p50 / echo_p50:7.2f} {p50 / bare_p50:7.2f} {cpu_ms[name]:7.3f}")
     figures: dict[str, float | int | str] = {"benchmark": "wire_roundtrip", "round_trips": int(len(times["bare"]))}
     for name, sample in times.items():
         key = name.replace(".", "")
         figures[f"{key}_p50_ms"] = round(float(np.percentile(sample, 50)) * 1e3, 4)
         figures[f"{key}_mean_ms"] = round(float(sample.mean()) * 1e3, 4)
+        figures[f"{key}_cpu_ms"] = round(cpu_ms[name], 4)
     for protocol in Protocol:
         key = protocol.value.replace(".", "")
         figures[f"{key}_request_bytes"] = sizes[protocol.value]

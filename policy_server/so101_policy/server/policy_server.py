@@ -32,7 +32,7 @@ from so101_policy.embodiment.observation_schema import check_values
 from so101_policy.errors import PolicyError, WireFormatError
 from so101_policy.server.backends.base import Policy
 from so101_policy.wire import envelope
-from so101_policy.wire.codec import pack, unpack, unpack_fields
+from so101_policy.wire.codec import pack_view, unpack_entry, unpack_fields
 from so101_policy.wire.generations import Protocol
 from so101_policy.wire.modality import modality_configs_to_wire
 
@@ -112,7 +112,7 @@ class PolicyServer:
                     self._socket.recv(copy=False)
                     frames += 1
                 if frames > 1:
-                    reply = pack(envelope.error_reply(
+                    reply = pack_view(envelope.error_reply(
                         f"Malformed request: {frames} frames; a GR00T request is one single-part message"),
                         self.config.protocol.array_form)
                 else:
@@ -142,7 +142,7 @@ class PolicyServer:
         self.stop()
         self.close()
 
-    def handle(self, blob: bytes | memoryview) -> bytes:
+    def handle(self, blob: bytes | memoryview) -> memoryview:
         """One request's bytes → the reply's bytes. Never raises: every failure is an error reply."""
         form = self.config.protocol.array_form
         try:
@@ -153,10 +153,10 @@ class PolicyServer:
             log.exception("policy failed while handling a request")
             reply = envelope.error_reply(f"{type(exc).__name__}: {exc}")
         try:
-            return pack(reply, form)
+            return pack_view(reply, form)
         except WireFormatError as exc:
             log.error("cannot encode the policy's reply: %s", exc)
-            return pack(envelope.error_reply(f"the server could not encode its reply: {exc}"), form)
+            return pack_view(envelope.error_reply(f"the server could not encode its reply: {exc}"), form)
 
     def _dispatch(self, blob: bytes | memoryview) -> Any:
         if len(blob) > self.config.max_request_bytes:
@@ -174,7 +174,7 @@ class PolicyServer:
         if handler is None:
             raise _RequestError(f"{envelope.UNKNOWN_ENDPOINT}{endpoint}")
         try:
-            data = unpack(payload["data"]) if "data" in payload else None
+            data = unpack_entry(payload["data"]) if "data" in payload else None
         except PolicyError as exc:
             raise _RequestError(f"Malformed request: {exc}") from None
         return handler(data)

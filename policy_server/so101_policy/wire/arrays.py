@@ -9,6 +9,7 @@ which runs arbitrary code), and `.npy` blobs are read with allow_pickle=False.
 """
 from __future__ import annotations
 
+import functools
 import io
 import tokenize
 from typing import Any
@@ -21,6 +22,10 @@ from so101_policy.wire.generations import ArrayForm
 
 NPY_MARKER = "__ndarray_class__"
 NPY_PAYLOAD = "as_npy"
+NPY_MAGIC = b"\x93NUMPY"
+NPY_PREFIX_V1, NPY_PREFIX_V2 = 10, 12
+"""Bytes before the header dict: magic, version, and its length (2 bytes in format 1.0, 4 in 2.0 and 3.0)."""
+HEADER_CACHE = 64
 _MSGPACK_NUMPY_KEY = b"nd"
 _MSGPACK_NUMPY_UNSAFE_KINDS = (b"O", "O", b"V", "V")
 
@@ -65,33 +70,56 @@ def decode_array(obj: dict) -> Any:
 
 def _npy_bytes(array: np.ndarray) -> bytearray:
     """Exactly what np.save(allow_pickle=False) writes (format 1.0 header, then the data), copied once."""
-    header = io.BytesIO()
     fields = np.lib.format.header_data_from_array_1_0(array)
-    np.lib.format.write_array_header_1_0(header, fields)
-    head = header.getbuffer()
-    blob = bytearray(len(head) + array.nbytes)
-    blob[: len(head)] = head
-    order = "F" if fields["fortran_order"] else "C"
-    np.ndarray(array.shape, array.dtype, buffer=blob, offset=len(head), order=order)[...] = array
+    blob = bytearray(_npy_header_bytes(fields["descr"], fields["fortran_order"], fields["shape"]))
+    blob += memoryview(np.ravel(array, order="F" if fields["fortran_order"] else "C").view(np.uint8))  # ravel: a view if contiguous
     return blob
+
+
+@functools.lru_cache(maxsize=HEADER_CACHE)
+def _npy_header_bytes(descr: Any, fortran_order: bool, shape: tuple[int, ...]) -> bytes:
+    """numpy's format 1.0 header for these fields (a camera sends the same one with every frame)."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": descr, "fortran_order": fortran_order, "shape": shape})
+    return header.getvalue()
 
 
 def _from_npy(blob: Any) -> np.ndarray:
     """A writeable array from a complete .npy file, as np.load(allow_pickle=False) returns, copied once."""
     if not isinstance(blob, (bytes, bytearray)):
         raise WireFormatError(f"'{NPY_PAYLOAD}' must be binary .npy data, got {type(blob).__name__}")
-    stream = io.BytesIO(blob)
     try:
-        version = np.lib.format.read_magic(stream)
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, fortran_order, dtype = read_header(stream)
-        _refuse_unsafe_dtype(dtype, "receive")
+        shape, fortran_order, dtype, offset = _npy_header(bytes(blob[: _npy_data_offset(blob)]))
         count = int(np.prod(shape, dtype=np.int64))
-        flat = np.frombuffer(blob, dtype=dtype, count=count, offset=stream.tell())
+        flat = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
     # numpy parses the header with ast and tokenize: garbage raises whatever those raise.
     except (ValueError, TypeError, SyntaxError, tokenize.TokenError, OSError, EOFError) as exc:
         raise WireFormatError(f"malformed .npy array: {exc}") from None
     return flat.reshape(shape, order="F" if fortran_order else "C").copy(order="K")
+
+
+def _npy_data_offset(blob: bytes | bytearray) -> int:
+    """Where a .npy file's data starts: after the magic, the version and the header whose length they give."""
+    if bytes(blob[: len(NPY_MAGIC)]) != NPY_MAGIC or len(blob) < NPY_PREFIX_V1:
+        raise ValueError("no .npy magic string")
+    major = blob[len(NPY_MAGIC)]
+    if major == 1:
+        return NPY_PREFIX_V1 + int.from_bytes(blob[NPY_PREFIX_V1 - 2 : NPY_PREFIX_V1], "little")
+    if len(blob) < NPY_PREFIX_V2:
+        raise ValueError("truncated .npy header")
+    return NPY_PREFIX_V2 + int.from_bytes(blob[NPY_PREFIX_V2 - 4 : NPY_PREFIX_V2], "little")
+
+
+@functools.lru_cache(maxsize=HEADER_CACHE)
+def _npy_header(header: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """(shape, fortran_order, dtype, data offset) of a .npy header, parsed by numpy once per distinct header
+    (its parser runs ast and tokenize: tens of microseconds, per frame of every request otherwise)."""
+    stream = io.BytesIO(header)
+    version = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran_order, dtype = read_header(stream)
+    _refuse_unsafe_dtype(dtype, "receive")
+    return shape, fortran_order, dtype, stream.tell()
 
 
 def _refuse_unsafe_dtype(dtype: np.dtype, direction: str) -> None:

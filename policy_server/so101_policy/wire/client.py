@@ -17,7 +17,7 @@ from typing import Any
 from so101_calibration.interface_contract import LOOPBACK_HOST, POLICY_PORT
 from so101_policy.errors import PolicyServerError, PolicyTimeoutError, ProtocolMismatchError
 from so101_policy.wire import envelope
-from so101_policy.wire.codec import pack, unpack
+from so101_policy.wire.codec import pack_view, unpack
 from so101_policy.wire.generations import ArrayForm, Protocol
 from so101_policy.wire.modality import ModalityConfig, identify_protocol, modality_configs_from_wire
 from so101_policy.wire.transport import ReqConnection
@@ -124,7 +124,7 @@ class PolicyClient:
 
     def _call(self, endpoint: str, data: Any = None, form: ArrayForm = ArrayForm.NPY) -> Any:
         """One request/reply; raises PolicyServerError for an error reply."""
-        blob = pack(envelope.request(endpoint, data, self._api_token), form)
+        blob = pack_view(envelope.request(endpoint, data, self._api_token), form)
         with self._lock:
             reply = unpack(self._connection.exchange(blob))
         envelope.raise_for_error(reply)

@@ -1,15 +1,19 @@
 """Bytes ↔ Python objects for every msgpack generation (docs/reference/gr00t-wire.md §2, §4).
 
 `pack` writes the array form of one generation with msgpack's ≥ 1.0 defaults (str → str,
-bytes → bin), which reproduces upstream's bytes exactly. It reuses one Packer per thread and
-form: a fresh Packer (msgpack.packb) grows its buffer by reallocation for every camera frame,
-which costs milliseconds per request; a reused one keeps its grown buffer. `unpack` reads any generation
-(both array forms) and recognises the two non-msgpack replies a peer can send: a torch-pickle
-zip (an N1/early-N1.5 peer) and a raw b"ERROR" (the E1 error reply).
+bytes → bin), which reproduces upstream's bytes exactly, as `bytes`, reusing one Packer per thread
+and form. `pack_view` writes the same bytes for sending: a Packer of its own per message, whose
+buffer the returned view keeps alive, so the message is not copied once more out of the packer
+(ZMQ sends the view without a copy either). Every camera frame is copied once into the packer,
+which is the floor for a one-frame message (wire_roundtrip benchmark).
+
+`unpack` reads any generation (both array forms) and recognises the two non-msgpack replies a peer
+can send: a torch-pickle zip (an N1/early-N1.5 peer) and a raw b"ERROR" (the E1 error reply).
 
 Decoding is bounded: every message is scanned first (msgpack_scan), so what it may allocate is
 proportional to its size. `unpack_fields` decodes chosen entries of a top-level map and leaves the
-others as bytes: a server reads a request's token before it decodes the request's payload.
+others as bytes: a server reads a request's token before it decodes the request's payload, with
+`unpack_entry`, which does not scan again what unpack_fields has scanned.
 """
 from __future__ import annotations
 
@@ -35,6 +39,8 @@ TORCH_GENERATION_HINT = (
 
 
 _local = threading.local()
+MIN_BUFFER = 256 * 1024
+"""msgpack's own default initial buffer."""
 
 
 def pack(obj: Any, form: ArrayForm) -> bytes:
@@ -45,6 +51,42 @@ def pack(obj: Any, form: ArrayForm) -> bytes:
         raise
     except (TypeError, ValueError, OverflowError) as exc:
         raise WireFormatError(f"cannot encode message: {exc}") from None
+
+
+def pack_view(obj: Any, form: ArrayForm) -> memoryview:
+    """The same bytes as pack(), as a view of a buffer made for this message alone (for sending).
+
+    The buffer starts as large as this thread's previous message in `form`: a robot sends the same
+    cameras every time, and growing the buffer copies what it holds (a frame's worth, per doubling).
+    msgpack before 1.1 has no Packer a view can keep alive: there the bytes are copied out, as pack() does.
+    """
+    if not _PACKER_IS_A_BUFFER:
+        return memoryview(pack(obj, form))
+    sizes: dict[ArrayForm, int] = _local.__dict__.setdefault("sizes", {})
+    packer = msgpack.Packer(default=partial(encode_array, form=form), use_bin_type=True, autoreset=False,
+                            buf_size=sizes.get(form, MIN_BUFFER))
+    try:
+        packer.pack(obj)
+    except WireFormatError:
+        raise
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise WireFormatError(f"cannot encode message: {exc}") from None
+    view = memoryview(packer)  # keeps the packer, which refuses to change while viewed
+    sizes[form] = max(MIN_BUFFER, len(view))
+    return view
+
+
+def _packer_is_a_buffer() -> bool:
+    """msgpack >= 1.1: a Packer takes buf_size and is a buffer whose views keep it alive (older
+    getbuffer() views do not: they would dangle once the packer is freed)."""
+    try:
+        memoryview(msgpack.Packer(autoreset=False, buf_size=MIN_BUFFER))
+    except TypeError:
+        return False
+    return True
+
+
+_PACKER_IS_A_BUFFER = _packer_is_a_buffer()
 
 
 def _packer(form: ArrayForm) -> msgpack.Packer:
@@ -88,6 +130,11 @@ def unpack_fields(
         else:
             raw[key] = view[key_end:value_end]
     return decoded, raw
+
+
+def unpack_entry(raw: memoryview) -> Any:
+    """One entry's value that unpack_fields returned as bytes, decoded (its message is scanned already)."""
+    return _decode(raw)
 
 
 def _refuse_foreign(blob: bytes | bytearray | memoryview) -> None:

@@ -30,7 +30,7 @@ class ReqConnection:
         self._sockets.open(endpoint)
         self._finalizer = weakref.finalize(self, self._sockets.close)
 
-    def exchange(self, message: bytes) -> memoryview:
+    def exchange(self, message: bytes | memoryview) -> memoryview:
         """The reply to `message`, as a zero-copy view; PolicyTimeoutError past the deadline."""
         if not self._finalizer.alive:
             raise PolicyError(f"the connection to {self.endpoint} is closed")

@@ -1,6 +1,7 @@
 """The codec reproduces the reference bytes of docs/reference/gr00t-wire.md §4 exactly; decodes liberally, safely."""
 from __future__ import annotations
 
+import io
 import re
 
 import msgpack
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from so101_policy import ArrayForm, ModalityConfig, Protocol, ProtocolMismatchError, WireFormatError
-from so101_policy.wire.codec import pack, unpack
+from so101_policy.wire.codec import pack, pack_view, unpack
 from so101_policy.wire.envelope import PING_REPLY, error_reply, request, reset_request_data
 from so101_policy.wire.modality import identify_protocol, modality_configs_from_wire, modality_configs_to_wire
 
@@ -89,6 +90,38 @@ def test_every_form_round_trips_a_camera_frame(form):
     if form is ArrayForm.NPY:
         assert b"as_npy\xc6" in blob, "arrays over 64 KiB use a bin32 header"
         assert len(blob) - blob.index(b"\x93NUMPY") == 921_728, "a complete .npy file: 128-byte preamble + data"
+
+
+@pytest.mark.parametrize("form", list(ArrayForm))
+def test_pack_view_writes_packs_bytes_and_each_view_outlives_later_messages(form):
+    frames = [np.full((480, 640, 3), value, np.uint8) for value in (1, 2)]
+    views = [pack_view({"video": {"front": frame}}, form) for frame in frames]  # the second reuses the first's size
+    for view, frame in zip(views, frames, strict=True):
+        assert view.tobytes() == pack({"video": {"front": frame}}, form)
+
+
+@pytest.mark.parametrize("array", [
+    np.arange(12, dtype=">i4").reshape(3, 4),
+    np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+    np.arange(24).reshape(2, 3, 4)[:, ::2],
+    np.array([True, False]),
+    np.zeros((0, 3), np.float32),
+    np.ones((), np.float64),
+], ids=["big-endian", "fortran", "strided", "bool", "empty", "0-d"])
+def test_npy_blobs_are_what_np_save_writes_and_read_back_the_same(array):
+    saved = io.BytesIO()
+    np.save(saved, array, allow_pickle=False)
+    blob = pack(array, ArrayForm.NPY)
+    assert saved.getvalue() in blob
+    decoded = unpack(blob)
+    assert decoded.dtype == array.dtype and decoded.shape == array.shape and np.array_equal(decoded, array)
+
+
+def test_npy_format_2_headers_are_read_too():
+    saved = io.BytesIO()
+    np.lib.format.write_array(saved, np.arange(3, dtype=np.int16), version=(2, 0))
+    blob = msgpack.packb({"__ndarray_class__": True, "as_npy": saved.getvalue()})
+    assert unpack(blob).tolist() == [0, 1, 2]
 
 
 def test_npy_blobs_decode_writeable_and_msgpack_numpy_read_only():
