@@ -1,8 +1,9 @@
 """Benchmark: recording two 640x480 cameras and joint states at 30 Hz, through ROS, on this machine.
 
 Run as `python benchmarks/record_throughput.py`. The recorder node runs as its own process (as
-`ros2 run so101_sim_bridge recorder_node` runs it) with its default outputs, Isaac Lab HDF5 (lzf)
-and a LeRobot v3 dataset (AV1), on a ROS domain of its own. This process publishes what the
+`ros2 run so101_sim_bridge recorder_node` runs it) with its default outputs, Isaac Lab HDF5
+(camera frames uncompressed, joints lzf) and a LeRobot v3 dataset (H.264, preset superfast), on a
+ROS domain of its own. This process publishes what the
 follower and camera nodes would: follower/joint_states and follower/joint_commands at 100 Hz,
 cameras/wrist and cameras/front as 640x480 rgb8 images at 30 Hz (sensor-data QoS). The images
 are the MuJoCo twin's own renders of both cameras in a few poses with camera-like noise added
@@ -16,11 +17,13 @@ Fast DDS's default 512 KB shared-memory segments no 640x480 frame crosses proces
 Reported: steps recorded and dropped (goal 0 dropped), late samples, frames published and
 received, samples refused by a writer fallen behind, write throughput (raw frame data recorded
 per second, and bytes on disk), how long stop took (copy into the HDF5 file, video remux), and
-the recorder process's peak memory (VmHWM).
+the recorder process's peak memory (VmHWM) and CPU time.
 
 Baseline, measured in the same run: the writers' capacity without ROS or a clock, the same
-frames fed straight into a DemoRecorder with the same writers for --capacity-steps steps; its
-steps per second over 30 is the headroom the live recording has. Prints a table, then one JSON line.
+frames fed straight into a DemoRecorder with the same writers for --capacity-steps steps (stop
+included); its steps per second over 30 is the headroom the live recording has (goal ≥ 1.3).
+Then where the time goes: CPU time per 640x480 frame of each encoder and HDF5 filter the
+recorder offers, on the same frames (--no-components skips it). Prints a table, then one JSON line.
 """
 from __future__ import annotations
 
@@ -79,6 +82,12 @@ def disk_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_memory_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -86,8 +95,8 @@ def peak_memory_mb(pid: int) -> float:
     return float("nan")
 
 
-def writer_capacity(frames: dict[str, list[np.ndarray]], steps: int, out: Path) -> float:
-    """Steps per second the recorder's writers take without ROS or real time (the baseline)."""
+def writer_capacity(frames: dict[str, list[np.ndarray]], steps: int, out: Path) -> tuple[float, float]:
+    """Steps per second the recorder's writers take without ROS or real time (the baseline), and CPU ms per step."""
     from so101_bringup.share import config_path
     from so101_hardware.cameras import Frame
     from so101_sim_bridge.recorder.settings import RecorderNodeConfig, open_recorder
@@ -97,7 +106,7 @@ def writer_capacity(frames: dict[str, list[np.ndarray]], steps: int, out: Path) 
     recorder, _mapping = open_recorder(config)
     with recorder:
         recorder.start(0.0, "benchmark")
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for i in range(steps):
             t = i / FPS
             recorder.add_joint_state(t, np.full(6, 0.001 * i))
@@ -106,10 +115,39 @@ def writer_capacity(frames: dict[str, list[np.ndarray]], steps: int, out: Path) 
                 recorder.add_frame(camera, Frame(frames[camera][i % VARIANTS], i, t, t))
             recorder.advance(t)
         summary = recorder.stop((steps - 1) / FPS, success=True)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     if summary.steps != steps:
         raise RuntimeError(f"the baseline recorded {summary.steps} of {steps} steps: {summary.alignment}")
-    return steps / elapsed
+    return steps / elapsed, cpu / steps * 1e3
+
+
+def component_costs(frames: list[np.ndarray], out: Path, count: int = 60) -> dict[str, float]:
+    """CPU ms per frame of each video encoder (default settings) and HDF5 filter the recorder offers."""
+    import h5py
+
+    from so101_sim_bridge.recorder.hdf5_writer import IMAGE_COMPRESSIONS, Hdf5WriterConfig
+    from so101_sim_bridge.recorder.video import VIDEO_CODECS, EpisodeVideo, VideoConfig
+
+    costs: dict[str, float] = {}
+    for codec in VIDEO_CODECS:
+        video = EpisodeVideo(out / f"{codec}.mp4", WIDTH, HEIGHT, FPS, VideoConfig(codec=codec))
+        started = time.process_time()
+        for i in range(count):
+            video.add(frames[i % len(frames)])
+        video.close()
+        costs[f"video_{codec}"] = (time.process_time() - started) / count * 1e3
+    for compression in (*IMAGE_COMPRESSIONS, "gzip_1"):
+        name, _, level = compression.partition("_")
+        options = Hdf5WriterConfig(out / "x.hdf5", image_compression=name, gzip_level=int(level or 4)).image_options
+        with h5py.File(out / f"{compression}.hdf5", "w") as file:
+            dataset = file.create_dataset("frames", shape=(count, HEIGHT, WIDTH, 3), dtype=np.uint8,
+                                          chunks=(1, HEIGHT, WIDTH, 3), **options)
+            started = time.process_time()
+            for i in range(count):
+                dataset[i] = frames[i % len(frames)]
+            costs[f"hdf5_{compression}"] = (time.process_time() - started) / count * 1e3
+        costs[f"hdf5_{compression}_ratio"] = (out / f"{compression}.hdf5").stat().st_size / (count * frames[0].nbytes)
+    return costs
 
 
 class Rig:
@@ -245,7 +283,10 @@ def live_recording(frames: dict[str, list[np.ndarray]], seconds: float, domain_i
                     raise RuntimeError(f"the recorder did not start: {started.message}")
                 time.sleep(0.2)
             rig.max_backlog = 0
+            recorder_pid = running.process_id("recorder")
+            cpu_started = cpu_seconds(recorder_pid)
             time.sleep(seconds)  # the episode
+            recording_cpu_s = cpu_seconds(recorder_pid) - cpu_started
             rig.stop_publishing()  # while stop runs, the recorder takes no frames: they would count as lost
             stop_started = time.perf_counter()
             stopped = rig.call(RECORDER_STOP, SetBool.Request(data=True))
@@ -274,6 +315,7 @@ def live_recording(frames: dict[str, list[np.ndarray]], seconds: float, domain_i
         "lerobot_mb": disk_bytes(lerobot_root) / MB,
         "stop_s": stop_s,
         "peak_mb": peak_mb,
+        "cpu_ms_per_step": recording_cpu_s / max(1, steps) * 1e3,
     }
 
 
@@ -281,6 +323,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the recorded episode")
     parser.add_argument("--capacity-steps", type=int, default=150, help="steps for the writers' capacity (baseline)")
+    parser.add_argument("--no-components", dest="components", action="store_false",
+                        help="skip the CPU time per frame of each encoder and HDF5 filter")
     parser.add_argument("--domain-id", type=int, default=101 + os.getpid() % 100,
                         help="ROS domain (default: from the process id, so concurrent runs rarely share one)")
     args = parser.parse_args()
@@ -288,12 +332,18 @@ def main() -> None:
 
     frames = camera_frames()
     with tempfile.TemporaryDirectory(prefix="so101-record-bench-") as tmp:
-        capacity = writer_capacity(frames, args.capacity_steps, Path(tmp))
+        capacity, capacity_cpu_ms = writer_capacity(frames, args.capacity_steps, Path(tmp))
         live = live_recording(frames, args.seconds, args.domain_id, Path(tmp))
+        components = component_costs(frames["front"], Path(tmp)) if args.components else {}
 
     seconds = args.seconds
+    from so101_sim_bridge.recorder.hdf5_writer import Hdf5WriterConfig
+    from so101_sim_bridge.recorder.video import DEFAULT_PRESETS, VideoConfig
+
+    codec = VideoConfig.codec
     print(f"recording 2 cameras {WIDTH}x{HEIGHT} + joint states at {FPS} Hz for {seconds:.0f} s through ROS, "
-          f"HDF5 (lzf) + LeRobot (AV1), {os.cpu_count()} CPUs")
+          f"HDF5 (frames {Hdf5WriterConfig.image_compression}) + LeRobot ({codec} {DEFAULT_PRESETS[codec]}), "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     grid = live["steps"] + live["dropped"]
     print(f"{'steps recorded / on the grid':34s} {live['steps']} / {grid} "
           f"({live['expected_steps']} in {seconds:.0f} s)")
@@ -308,7 +358,15 @@ def main() -> None:
           f"{live['lerobot_mb']:.1f} MB ({live['lerobot_mb'] / seconds:.2f} MB/s)")
     print(f"{'stop (HDF5 copy, video remux)':34s} {live['stop_s']:.2f} s")
     print(f"{'recorder peak memory (VmHWM)':34s} {live['peak_mb']:.0f} MB")
-    print(f"{'baseline: writers alone, no ROS':34s} {capacity:.1f} steps/s = {capacity / FPS:.2f}x real time")
+    print(f"{'recorder CPU while recording':34s} {live['cpu_ms_per_step']:.1f} ms per step "
+          f"({live['cpu_ms_per_step'] * FPS / 10:.0f} % of a core)")
+    print(f"{'baseline: writers alone, no ROS':34s} {capacity:.1f} steps/s = {capacity / FPS:.2f}x real time "
+          f"(goal ≥ 1.3), {capacity_cpu_ms:.1f} ms CPU per step")
+    if components:
+        print("where the time goes, CPU ms per 640x480 frame: " + ", ".join(
+            f"{name} {value:.2f}" for name, value in components.items() if not name.endswith("_ratio")))
+        print("HDF5 size / raw: " + ", ".join(
+            f"{name.removesuffix('_ratio')} {value:.2f}" for name, value in components.items() if name.endswith("_ratio")))
     figures = {
         "benchmark": "record_throughput",
         "seconds": seconds,
@@ -328,6 +386,12 @@ def main() -> None:
         "peak_memory_mb": round(live["peak_mb"], 1),
         "writer_capacity_steps_per_s": round(capacity, 2),
         "writer_headroom_x": round(capacity / FPS, 3),
+        "writer_cpu_ms_per_step": round(capacity_cpu_ms, 2),
+        "recorder_cpu_ms_per_step": round(live["cpu_ms_per_step"], 2),
+        **{f"cpu_ms_per_frame_{name}": round(value, 3) for name, value in components.items()
+           if not name.endswith("_ratio")},
+        **{f"size_{name}": round(value, 3) for name, value in components.items() if name.endswith("_ratio")},
+        "load_average": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(figures))
 

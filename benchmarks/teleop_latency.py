@@ -1,43 +1,58 @@
-"""Benchmark: teleop latency from the leader's bus read to the follower's Goal_Position write.
+"""Benchmark: teleop latency from the leader's bus read to the follower's Goal_Position write, quiet and loaded.
 
-Run as `python benchmarks/teleop_latency.py`. Two emulated SO-101 buses at 1 Mbps with UART
-timing live in this process (they are the hardware, and their record of every goal is the
-ground truth). Measured in the same run:
-  - through ROS: leader_node, teleop_node and follower_node as separate processes (as `ros2
-    launch` runs them) at 200 Hz on a ROS domain of their own;
-  - the floor: a direct single-process loop without ROS (sync read leader → sync write follower).
-The leader's shoulder_pan steps through unique tick values; each step's latency runs from the
-first leader sample that carries it (stamped when the bus reply arrived) to the moment that goal
-lands on the follower's servo. Goals (issue 4): 200 Hz sustained through ROS, p99 ≤ 2 bus cycles
-+ 2 ms, ROS p99 within 3 ms of the direct loop's. Prints a table, then one JSON line.
+Run as `python benchmarks/teleop_latency.py [--load twin|cpu|none]`. Two emulated SO-101 buses at
+1 Mbps with UART timing stand in for the hardware, each in a process of its own on SCHED_FIFO
+above the control path where permitted (_bus_process.py: they answer on time whatever the load,
+as servos do), and their record of every goal is the ground truth. Measured in the same run, first
+on the machine as it is, then with the neighbours of --load running (_neighbours.py: `twin`, the
+twin graph recording two cameras on a domain of its own; `cpu`, a synthetic load):
+  - through ROS: the teleop graph's leader_node, teleop_node and follower_node, one process each
+    (as `ros2 launch` runs them) at --rate on a ROS domain of their own, with their default
+    scheduling (SCHED_FIFO 50 where permitted: so101_hardware.realtime);
+  - the floor: a direct loop without ROS (sync read leader → sync write follower) in a process of
+    its own with the same scheduling.
+The leader's shoulder_pan steps one tick every half period through a triangle wave while
+wrist_roll counts its half-waves, so every read carries a (pan, roll) pair no other read carries;
+each sample runs from the first read carrying a pair (stamped when the bus reply arrived) to that
+pair landing on the follower's servos. Goals (issue 18): under load ≥ 199 Hz, p99 ≤ 2 bus cycles
++ 2 ms, max ≤ 20 ms, ROS p99 within 3 ms of the direct loop's. Prints a table, then one JSON line.
 """
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
+import multiprocessing
+import os
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _bus_process import BusProcess, Staircase  # noqa: E402
 from _emulator_process import LOCAL_DISCOVERY  # noqa: E402
+from _neighbours import LOADS, neighbours  # noqa: E402
 
 from so101_bringup.share import config_path
 from so101_calibration import ArmRole, UnitConverter, read_calibration_file
-from so101_hardware.arm import SO101Arm
-from so101_hardware.bus import BusConfig, FeetechBus
-from so101_hardware.emulator import BusEmulator, EmulatorConfig
+from so101_hardware.realtime import DEFAULT_PRIORITY
 
 LEADER_CAL = config_path("calibration", "emulated_leader.json")
-FOLLOWER_CAL = config_path("calibration", "emulated_follower.json")
 REST = {1: 2048, 2: 2048, 3: 2048, 4: 2048, 5: 2048, 6: 2700}
-STEP_S = 0.04  # a new shoulder_pan value every 40 ms: 8 control ticks to see it through
-BASE_TICKS, SPAN_TICKS = 1900, 300  # unique values, 1 tick apart: far inside every limit
+PAN, ROLL = 1, 5
+PAN_LOW, PAN_HIGH = 1700, 2300
+"""The triangle wave's ends, far inside every limit."""
+WARMUP_S = 1.5
+START_TIMEOUT_S = 30.0
+GOAL_RATE_HZ = 199.0
+GOAL_MAX_MS = 20.0
+GOAL_ROS_MINUS_DIRECT_MS = 3.0
 
 
 @dataclass
@@ -45,165 +60,224 @@ class Result:
     name: str
     latencies_s: np.ndarray
     rate_hz: float
+    unmatched: int
+    scheduling: str
+    hardware: str
     cycle_s: np.ndarray | None = None
 
     def ms(self, q: float) -> float:
         return float(np.percentile(self.latencies_s, q) * 1e3) if len(self.latencies_s) else float("nan")
 
 
-def staircase(leader: BusEmulator, stop: threading.Event, marks: list[tuple[int, float]]) -> None:
-    """Step shoulder_pan through unique values; note when each was set (monotonic)."""
-    k = 0
-    while not stop.wait(STEP_S):
-        value = BASE_TICKS + k % SPAN_TICKS
-        leader.set_leader_positions({**REST, 1: value})
-        marks.append((value, time.monotonic()))
-        k += 1
+def staircase(rate_hz: float) -> Staircase:
+    """Two steps per read (every read differs); a (pan, roll) pair recurs after 200 half-waves (10 min at 200 Hz)."""
+    return Staircase(REST, PAN_LOW, PAN_HIGH, step_s=0.5 / rate_hz, wave=PAN, counter=ROLL)
 
 
-def goal_landings(follower: BusEmulator) -> dict[int, float]:
-    """shoulder_pan goal value → when it first landed on the servo (monotonic)."""
-    first: dict[int, float] = {}
-    for record in follower.goal_log:
-        if record.motor_id == 1 and record.goal_ticks not in first:
-            first[record.goal_ticks] = record.t_monotonic
-    return first
+def latencies(reads: list[tuple[int, int, float]], landings: dict[tuple[int, int], list[float]]) -> tuple[np.ndarray, int]:
+    """Per (pan, roll) pair read: its first landing after the first read carrying it; and how many never landed."""
+    samples, unmatched, previous = [], 0, None
+    for pan, roll, t in reads:
+        if (pan, roll) == previous:
+            continue
+        previous = (pan, roll)
+        times = landings.get((pan, roll), [])
+        i = bisect.bisect_left(times, t)
+        if i < len(times):
+            samples.append(times[i] - t)
+        else:
+            unmatched += 1
+    return np.array(samples), unmatched
 
 
-def latencies(reads: dict[int, float], landings: dict[int, float]) -> np.ndarray:
-    """Per value: landing − first read carrying it (both monotonic), where both were seen."""
-    return np.array([landings[v] - t for v, t in reads.items() if v in landings and landings[v] >= t])
+def landings_of(follower: BusProcess) -> dict[tuple[int, int], list[float]]:
+    """(pan, roll) → when a sync write landed that pair: when its pan landed (roll's record follows in the packet)."""
+    landed: dict[tuple[int, int], list[float]] = defaultdict(list)
+    pan: tuple[float, int] | None = None
+    for t, motor, ticks in follower.goals():
+        if motor == PAN:
+            pan = (t, ticks)
+        elif motor == ROLL and pan is not None:
+            landed[(pan[1], ticks)].append(pan[0])
+            pan = None
+    return landed
 
 
-def emulators(tmp: Path) -> tuple[BusEmulator, BusEmulator]:
-    leader = BusEmulator(
-        EmulatorConfig(role="leader", link=str(tmp / "leader"), calibration=str(LEADER_CAL), initial_positions=REST)
-    ).start()
-    leader.set_leader_positions(REST)
-    follower = BusEmulator(
-        EmulatorConfig(role="follower", link=str(tmp / "follower"), calibration=str(FOLLOWER_CAL), initial_positions=REST)
-    ).start()
+def bus_processes(graph) -> tuple[BusProcess, BusProcess]:
+    """The graph's emulated leader and follower buses, each served by a process of its own."""
+    specs = {spec.role: spec for spec in graph.emulators}
+    leader = BusProcess(specs["leader"].emulator_config())
+    try:
+        follower = BusProcess(specs["follower"].emulator_config())
+    except BaseException:
+        leader.close()
+        raise
     return leader, follower
 
 
-def direct_loop(seconds: float, rate_hz: float) -> Result:
+def teleop_graph_for(rate_hz: float, emulator_dir: str):
+    from so101_bringup.arguments import TeleopArgs
+    from so101_bringup.launch_graphs import teleop_graph
+
+    args = TeleopArgs(emulate=True, emulator_dir=emulator_dir, cameras=False, leader_rate_hz=rate_hz,
+                      follower_rate_hz=rate_hz)
+    return (teleop_graph(args).with_emulator("leader", initial_positions=REST)
+            .with_emulator("follower", initial_positions=REST)
+            .with_parameters([("teleop", "engage_on_start", True), ("teleop", "engage_min_duration_s", 0.2)]))
+
+
+def direct_loop(seconds: float, rate_hz: float, label: str) -> Result:
     """The floor: one process reads the leader and writes the follower, nothing in between."""
     with tempfile.TemporaryDirectory(prefix="so101-bench-") as tmp:
-        leader_emu, follower_emu = emulators(Path(tmp))
-        leader = SO101Arm(FeetechBus(BusConfig(leader_emu.port)), ArmRole.LEADER)
-        follower = SO101Arm(FeetechBus(BusConfig(follower_emu.port)), ArmRole.FOLLOWER)
-        leader.connect()
-        follower.connect()
-        follower.enable_torque()
-        stop, marks = threading.Event(), []
-        stepper = threading.Thread(target=staircase, args=(leader_emu, stop, marks), daemon=True)
-        reads: dict[int, float] = {}
-        cycles = []
+        graph = teleop_graph_for(rate_hz, tmp)
+        leader, follower = bus_processes(graph)
         try:
-            stepper.start()
-            period, start = 1.0 / rate_hz, time.monotonic()
-            next_tick = start
-            while time.monotonic() - start < seconds:
-                t0 = time.monotonic()
-                state = leader.read_state()
-                follower.write_goal_positions(state.positions)
-                cycles.append(time.monotonic() - t0)
-                reads.setdefault(int(state.positions[0]), state.read_monotonic)
-                next_tick += period
-                time.sleep(max(0.0, next_tick - time.monotonic()))  # pacing, not synchronisation
-            elapsed = time.monotonic() - start
+            context = multiprocessing.get_context("spawn")
+            receive, send = context.Pipe(duplex=False)
+            loop = context.Process(target=_direct_child, args=(leader.port, follower.port, seconds, rate_hz, send))
+            loop.start()
+            send.close()  # only the child holds its end now: its death ends recv() with EOFError
+            ready = receive.recv()  # connected, torque on: the staircase may start
+            leader.play(staircase(rate_hz))
+            reads, cycles, elapsed = receive.recv()
+            loop.join()
+            leader.hold()
+            samples, unmatched = latencies(reads, landings_of(follower))
         finally:
-            stop.set()
-            stepper.join()
-            follower.disconnect()
-            leader.disconnect()
-            landings = goal_landings(follower_emu)
-            follower_emu.stop()
-            leader_emu.stop()
-    return Result("direct loop, no ROS (floor)", latencies(reads, landings), len(cycles) / elapsed, np.array(cycles))
+            follower.close()
+            leader.close()
+    return Result(f"direct loop, no ROS ({label})", samples, len(cycles) / elapsed, unmatched, ready,
+                  leader.scheduling, np.array(cycles))
 
 
-def ros_pipeline(seconds: float, rate_hz: float, domain_id: int) -> Result:
+def _direct_child(leader_port: str, follower_port: str, seconds: float, rate_hz: float, send) -> None:
+    from so101_hardware.arm import SO101Arm
+    from so101_hardware.bus import BusConfig, FeetechBus
+    from so101_hardware.realtime import apply_to_process
+
+    leader = SO101Arm(FeetechBus(BusConfig(leader_port)), ArmRole.LEADER)
+    follower = SO101Arm(FeetechBus(BusConfig(follower_port)), ArmRole.FOLLOWER)
+    leader.connect()
+    follower.connect()
+    follower.enable_torque()
+    send.send(apply_to_process(DEFAULT_PRIORITY).message)  # as a control node's process gets
+    reads, cycles = [], []
+    try:
+        period, start = 1.0 / rate_hz, time.monotonic()
+        next_tick = start + WARMUP_S
+        time.sleep(WARMUP_S)  # the staircase starts meanwhile
+        measured_from = time.monotonic()
+        while time.monotonic() - measured_from < seconds:
+            t0 = time.monotonic()
+            state = leader.read_state()
+            follower.write_goal_positions(state.positions)
+            cycles.append(time.monotonic() - t0)
+            reads.append((int(state.positions[PAN - 1]), int(state.positions[ROLL - 1]), state.read_monotonic))
+            next_tick += period
+            time.sleep(max(0.0, next_tick - time.monotonic()))  # pacing, not synchronisation
+        elapsed = time.monotonic() - measured_from
+    finally:
+        follower.disconnect()
+        leader.disconnect()
+    send.send((reads, cycles, elapsed))
+
+
+def ros_pipeline(seconds: float, rate_hz: float, domain_id: int, label: str) -> Result:
     """The teleop graph's leader, teleop and follower nodes, each its own process, run by the graph runner
-    as `ros2 launch` runs them; the emulated buses stay in this process (the ground truth)."""
+    as `ros2 launch` runs them; the emulated buses are processes of their own (the ground truth)."""
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
 
-    from so101_bringup.arguments import TeleopArgs
-    from so101_bringup.launch_graphs import teleop_graph
     from so101_bringup.runner import GraphRunner
-    from so101_calibration.interface_contract import FOLLOWER_JOINT_STATES, LEADER_JOINT_STATES
+    from so101_calibration.interface_contract import FOLLOWER_JOINT_STATES, LEADER_JOINT_STATES, RECORDED_SAMPLES_QOS
     from so101_hardware.ros.endpoints import subscription
     from so101_hardware.ros.stamps import seconds_from_stamp
 
     leader_units = UnitConverter(read_calibration_file(LEADER_CAL), use_degrees=True)
     with tempfile.TemporaryDirectory(prefix="so101-bench-") as tmp:
-        args = TeleopArgs(emulate=True, emulator_dir=tmp, cameras=False,
-                          leader_rate_hz=rate_hz, follower_rate_hz=rate_hz)
-        graph = (teleop_graph(args).with_emulator("leader", initial_positions=REST)
-                 .with_emulator("follower", initial_positions=REST)
-                 .with_parameters([("teleop", "engage_on_start", True), ("teleop", "engage_min_duration_s", 0.2)]))
-        runner = GraphRunner(graph, domain_id=domain_id, processes=[node.name for node in graph.nodes],
-                             process_environment=LOCAL_DISCOVERY)
-        with runner as running:
-            leader_emu, follower_emu = running.emulator("leader"), running.emulator("follower")
-            leader_emu.set_leader_positions(REST)
-            probe = Node("latency_probe", context=running.context)
-            leader_msgs: list[tuple[float, float]] = []  # (stamp wall, shoulder_pan rad)
-            follower_count = [0]
-            subscription(probe, LEADER_JOINT_STATES,
-                         lambda m: leader_msgs.append((seconds_from_stamp(m.header.stamp), m.position[0])))
-            subscription(probe, FOLLOWER_JOINT_STATES, lambda m: follower_count.__setitem__(0, follower_count[0] + 1))
-            executor = SingleThreadedExecutor(context=running.context)
-            executor.add_node(probe)
-            spinner = threading.Thread(target=executor.spin, daemon=True)
-            stop, marks = threading.Event(), []
-            stepper = threading.Thread(target=staircase, args=(leader_emu, stop, marks), daemon=True)
-            try:
-                spinner.start()
-                deadline = time.monotonic() + 30
-                while follower_count[0] < 50 or len(leader_msgs) < 50:  # nodes are other processes: poll
-                    if time.monotonic() > deadline or running.exited_processes():
-                        raise RuntimeError(f"the teleop nodes did not come up: {running.exited_processes()}")
-                    time.sleep(0.05)
-                time.sleep(1.0)  # let teleop finish its engage ramp before measuring
-                first_leader, first_follower = len(leader_msgs), follower_count[0]
-                stepper.start()
-                start = time.monotonic()
-                time.sleep(seconds)  # the measurement window
-                elapsed = time.monotonic() - start
-                leader_rate = (len(leader_msgs) - first_leader) / elapsed
-                follower_rate = (follower_count[0] - first_follower) / elapsed
-            finally:
-                stop.set()
-                executor.shutdown()
-                probe.destroy_node()
-            landings = goal_landings(follower_emu)
+        graph = teleop_graph_for(rate_hz, tmp)
+        leader, follower = bus_processes(graph)
+        try:
+            runner = GraphRunner(replace(graph, emulators=()), domain_id=domain_id,
+                                 processes=[node.name for node in graph.nodes], process_environment=LOCAL_DISCOVERY)
+            with runner as running:
+                probe = Node("latency_probe", context=running.context)
+                leader_msgs: list[tuple[float, tuple[float, ...]]] = []  # (stamp wall, positions rad)
+                follower_count = [0]
+                # deep queues: this process is not the one measured, and may lag under load without losing samples
+                subscription(probe, LEADER_JOINT_STATES,
+                             lambda m: leader_msgs.append((seconds_from_stamp(m.header.stamp), tuple(m.position))),
+                             qos=RECORDED_SAMPLES_QOS)
+                subscription(probe, FOLLOWER_JOINT_STATES,
+                             lambda m: follower_count.__setitem__(0, follower_count[0] + 1), qos=RECORDED_SAMPLES_QOS)
+                executor = SingleThreadedExecutor(context=running.context)
+                executor.add_node(probe)
+                spinner = threading.Thread(target=executor.spin, daemon=True)
+                try:
+                    spinner.start()
+                    deadline = time.monotonic() + START_TIMEOUT_S
+                    while follower_count[0] < 50 or len(leader_msgs) < 50:  # nodes are other processes: poll
+                        if time.monotonic() > deadline or running.exited_processes():
+                            raise RuntimeError(f"the teleop nodes did not come up: {running.exited_processes()}")
+                        time.sleep(0.05)
+                    leader.play(staircase(rate_hz))
+                    time.sleep(WARMUP_S)  # teleop's engage ramp ends; the staircase is under way
+                    first_leader, first_follower = len(leader_msgs), follower_count[0]
+                    start = time.monotonic()
+                    time.sleep(seconds)  # the measurement window
+                    elapsed = time.monotonic() - start
+                    last_leader, last_follower = len(leader_msgs), follower_count[0]
+                    leader.hold()
+                finally:
+                    executor.shutdown()
+                    probe.destroy_node()
+            landings = landings_of(follower)
+        finally:
+            follower.close()
+            leader.close()
     wall_to_mono = time.time() - time.monotonic()
-    reads: dict[int, float] = {}
-    for stamp, radians in leader_msgs:
-        ticks = int(leader_units.radians_to_ticks(np.array([radians, 0, 0, 0, 0, 0]))[0])
-        reads.setdefault(ticks, stamp - wall_to_mono)
-    rate = min(leader_rate, follower_rate)
-    return Result("through ROS (3 node processes)", latencies(reads, landings), rate)
+    reads = []
+    for stamp, radians in leader_msgs[first_leader:last_leader]:
+        ticks = leader_units.radians_to_ticks(np.array(radians))
+        reads.append((int(ticks[PAN - 1]), int(ticks[ROLL - 1]), stamp - wall_to_mono))
+    samples, unmatched = latencies(reads, landings)
+    rate = min(last_leader - first_leader, last_follower - first_follower) / elapsed
+    return Result(f"through ROS, 3 node processes ({label})", samples, rate, unmatched,
+                  "the nodes' default (realtime_priority)", leader.scheduling)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=20.0, help="measurement window per pipeline")
+    parser.add_argument("--seconds", type=float, default=32.0,
+                        help="measurement window per pipeline and phase (32 s: > 6,000 samples at 200 Hz)")
     parser.add_argument("--rate", type=float, default=200.0, help="leader and follower rate, Hz")
-    parser.add_argument("--domain-id", type=int, default=77)
+    parser.add_argument("--load", choices=LOADS, default="twin", help="the neighbours of the loaded phase")
+    parser.add_argument("--domain-id", type=int, default=77, help="the pipeline's ROS domain; the neighbours take the next")
     args = parser.parse_args()
 
-    direct = direct_loop(args.seconds, args.rate)
-    ros = ros_pipeline(args.seconds, args.rate, args.domain_id)
+    direct = direct_loop(args.seconds, args.rate, "quiet")
+    ros = ros_pipeline(args.seconds, args.rate, args.domain_id, "quiet")
+    results = [direct, ros]
+    load_description = "none"
+    loaded_direct = loaded_ros = None
+    if args.load != "none":
+        with tempfile.TemporaryDirectory(prefix="so101-bench-load-") as tmp, \
+                neighbours(args.load, args.domain_id + 1, Path(tmp)) as load_description:
+            loaded_direct = direct_loop(args.seconds, args.rate, f"{args.load} load")
+            loaded_ros = ros_pipeline(args.seconds, args.rate, args.domain_id, f"{args.load} load")
+        results += [loaded_direct, loaded_ros]
     bus_cycle_ms = float(np.median(direct.cycle_s) * 1e3)
     budget_ms = 2 * bus_cycle_ms + 2.0
 
-    print(f"teleop latency, leader bus read → follower Goal_Position, emulated 1 Mbps buses, {args.rate:.0f} Hz")
-    print(f"{'pipeline':34s} {'rate Hz':>8s} {'samples':>8s} {'p50 ms':>7s} {'p99 ms':>7s} {'max ms':>7s}")
-    for r in (direct, ros):
-        print(f"{r.name:34s} {r.rate_hz:8.1f} {len(r.latencies_s):8d} {r.ms(50):7.2f} {r.ms(99):7.2f} {r.ms(100):7.2f}")
+    print(f"teleop latency, leader bus read → follower Goal_Position, emulated 1 Mbps buses, {args.rate:.0f} Hz, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(f"load: {load_description}")
+    print(f"emulated bus processes: {direct.hardware}")
+    print(f"direct loop process: {direct.scheduling}")
+    print(f"{'pipeline':44s} {'rate Hz':>8s} {'samples':>8s} {'p50 ms':>7s} {'p99 ms':>7s} {'max ms':>7s} {'lost':>5s}")
+    for r in results:
+        print(f"{r.name:44s} {r.rate_hz:8.1f} {len(r.latencies_s):8d} {r.ms(50):7.2f} {r.ms(99):7.2f} "
+              f"{r.ms(100):7.2f} {r.unmatched:5d}")
     print(f"bus cycle (direct loop p50): {bus_cycle_ms:.2f} ms → p99 budget 2 cycles + 2 ms = {budget_ms:.2f} ms")
     figures = {
         "benchmark": "teleop_latency",
@@ -220,6 +294,18 @@ def main() -> None:
         "bus_cycle_ms": round(bus_cycle_ms, 3),
         "p99_budget_ms": round(budget_ms, 3),
         "ros_minus_direct_p99_ms": round(ros.ms(99) - direct.ms(99), 3),
+        "load": args.load,
+        "loaded_ros_rate_hz": round(loaded_ros.rate_hz, 1) if loaded_ros else None,
+        "loaded_ros_samples": int(len(loaded_ros.latencies_s)) if loaded_ros else None,
+        "loaded_ros_p50_ms": round(loaded_ros.ms(50), 3) if loaded_ros else None,
+        "loaded_ros_p99_ms": round(loaded_ros.ms(99), 3) if loaded_ros else None,
+        "loaded_ros_max_ms": round(loaded_ros.ms(100), 3) if loaded_ros else None,
+        "loaded_direct_rate_hz": round(loaded_direct.rate_hz, 1) if loaded_direct else None,
+        "loaded_direct_p99_ms": round(loaded_direct.ms(99), 3) if loaded_direct else None,
+        "loaded_direct_max_ms": round(loaded_direct.ms(100), 3) if loaded_direct else None,
+        "loaded_ros_minus_direct_p99_ms": (round(loaded_ros.ms(99) - loaded_direct.ms(99), 3)
+                                           if loaded_ros and loaded_direct else None),
+        "realtime": direct.scheduling.startswith("SCHED_FIFO"),
     }
     print(json.dumps(figures))
 

@@ -382,21 +382,27 @@ class FeetechBus:
         while True:
             now = time.monotonic()
             remaining = deadline - now
-            if remaining <= 0:
-                return buffer
-            if expected_at is not None and spin > 0:
+            expired = remaining <= 0
+            # Past the deadline, still look once more: a thread woken late (a busy PC) finds the reply
+            # that did arrive in time rather than calling it lost and asking again.
+            remaining = max(remaining, 0.0)
+            if expected_at is not None and spin > 0 and not expired:
                 if now < expected_at - spin:
                     remaining = min(remaining, expected_at - spin - now)  # sleep until the window opens
                 elif now < expected_at + spin:
                     remaining = 0  # inside the window: poll
             readable, _, _ = select.select([fd], [], [], remaining)
             if not readable:
-                continue  # the window opened, or the deadline passed (checked at the top)
+                if expired:
+                    return buffer
+                continue  # the window opened, or the deadline passed (looked at once more above)
             # One read of what is there, on the (non-blocking) descriptor itself: pyserial's read()
             # would add a select() and an ioctl per wake-up, and a sync read wakes once per servo.
             try:
                 chunk = os.read(fd, READ_CHUNK)
             except BlockingIOError:
+                if expired:
+                    return buffer
                 continue
             if not chunk:  # readable but empty: the device went away
                 raise serial.SerialException("device reports readiness but returned no data (disconnected?)")

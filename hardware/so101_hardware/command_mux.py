@@ -23,6 +23,7 @@ import numpy as np
 
 from so101_calibration.interface_contract import OPERATOR_SOURCE, POLICY_SOURCE
 from so101_hardware.ramp import Ramp, ramp_duration
+from so101_hardware.realtime import RealtimeParameters
 
 
 class Source(Enum):
@@ -33,7 +34,7 @@ class Source(Enum):
 
 
 @dataclass(frozen=True)
-class CommandMuxConfig:
+class CommandMuxConfig(RealtimeParameters):
     """The command mux node's parameters."""
 
     max_takeover_distance_rad: float = field(
@@ -46,6 +47,7 @@ class CommandMuxConfig:
                                                            "when stdin is a terminal"})
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         for name in ("max_takeover_distance_rad", "switch_speed_rad_s", "switch_min_duration_s", "stale_timeout_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from so101_calibration import ArmCalibration, ArmRole, UnitConverter, load_calibration, require_motors_match
 from so101_hardware.arm import SO101Arm
 from so101_hardware.bus import BusConfig, FeetechBus
+from so101_hardware.realtime import RealtimeParameters
 
 
 @dataclass(frozen=True)
-class ArmConnectionConfig:
-    """Where an arm is and which calibration it uses (fields are ROS parameters of the arm nodes)."""
+class ArmConnectionConfig(RealtimeParameters):
+    """Where an arm is, which calibration it uses, and how its node's process is scheduled (fields are
+    ROS parameters of the arm nodes)."""
 
     port: str = field(default="", metadata={"help": "serial port, e.g. /dev/so101_follower"})
     arm_id: str = field(default="", metadata={"help": "the arm's id: its calibration file is <arm_id>.json"})
@@ -28,6 +30,7 @@ class ArmConnectionConfig:
     rate_hz: float = 100.0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.port:
             raise ValueError("port is required (e.g. /dev/so101_follower; `so101-find-port` tells which)")
         if not self.arm_id:

@@ -21,6 +21,7 @@ import numpy as np
 from so101_calibration import JOINT_NAMES
 from so101_calibration.interface_contract import FOLLOWER_JOINT_COMMANDS
 from so101_hardware.ramp import Ramp, ramp_duration
+from so101_hardware.realtime import RealtimeParameters
 
 N_JOINTS = len(JOINT_NAMES)
 GRIPPER = JOINT_NAMES.index("gripper")
@@ -33,7 +34,7 @@ class TeleopState(Enum):
 
 
 @dataclass(frozen=True)
-class TeleopConfig:
+class TeleopConfig(RealtimeParameters):
     stale_timeout_s: float = field(default=0.25, metadata={"help": "older leader data is not forwarded"})
     rate_hz: float = field(default=100.0, metadata={"help": "ramp and staleness checks per second"})
     engage_speed_rad_s: float = field(default=0.5, metadata={"help": "peak joint speed of the engage ramp (still leader)"})
@@ -51,6 +52,7 @@ class TeleopConfig:
     )
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         for name in ("stale_timeout_s", "rate_hz", "engage_speed_rad_s", "engage_min_duration_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")

@@ -5,7 +5,9 @@ that cannot start (bad parameters, a missing port, a silent motor, a model asset
 load) raises at construction, having released what it had opened; run_node prints one line that
 says what to do and exits 1, with no traceback soup for the operator. SIGINT and SIGTERM (what
 `ros2 launch` sends) shut it down through its own destroy_node(), which is where hardware is made
-safe (the follower releases torque there).
+safe (the follower releases torque there). A control node's process (its config has real-time
+parameters) takes the scheduling they ask for once the node exists (schedule_process: SCHED_FIFO
+where permitted) and spins on rclpy's events executor where rclpy has one (executor_for).
 """
 from __future__ import annotations
 
@@ -17,13 +19,14 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import rclpy
-from rclpy.executors import SingleThreadedExecutor
+from rclpy.executors import Executor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
 from so101_calibration import CalibrationError
 from so101_hardware.cameras import CameraError
 from so101_hardware.errors import BusError
+from so101_hardware.realtime import RealtimeParameters, apply_to_process
 from so101_hardware.ros.errors import NodeStartError
 from so101_hardware.ros.params import declare_config
 
@@ -103,10 +106,11 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> in
     node: Node | None = None
     try:
         node = make_node()
+        schedule_process(node)
         # Start-up objects (rclpy, numpy, the node) live for the whole run: keeping them out of
         # every GC pass halved teleop's p99 latency here (teleop_latency benchmark).
         gc.freeze()
-        executor = SingleThreadedExecutor()
+        executor = executor_for(node)
         executor.add_node(node)
         while not stop.is_set():
             executor.spin_once(timeout_sec=SPIN_SLICE_S)
@@ -120,6 +124,35 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> in
         if rclpy.ok():
             rclpy.shutdown()
     return 0
+
+
+def schedule_process(node: Node) -> None:
+    """The node's process takes the scheduling its config asks for (so101_hardware.realtime), said once.
+
+    Only where the node owns its process: nodes sharing one (the in-process graph runner) would all
+    get one node's choice, the caller's threads included.
+    """
+    config = getattr(node, "config", None)
+    if not isinstance(config, RealtimeParameters):
+        return
+    outcome = apply_to_process(config.realtime_priority, config.cpu_affinity)
+    refused = config.realtime_priority and not outcome.realtime
+    (node.get_logger().warning if refused else node.get_logger().info)(outcome.message)
+
+
+def executor_for(node: Node) -> Executor:
+    """A control node (one with real-time parameters) spins on rclpy's events executor where rclpy has it
+    (Jazzy from rclpy 7.1.4, Kilted; not Humble): it dispatches from C++ and took a quarter of the
+    single-threaded executor's CPU time per message here (README "Real-time scheduling"). Every other
+    node keeps the single-threaded executor."""
+    if isinstance(getattr(node, "config", None), RealtimeParameters):
+        try:
+            from rclpy.experimental import EventsExecutor
+        except ImportError:
+            pass
+        else:
+            return EventsExecutor()
+    return SingleThreadedExecutor()
 
 
 def node_main(node_class: type[Node]) -> Callable[[list[str] | None], int]:

@@ -30,7 +30,7 @@ from so101_sim_bridge.datasets.to_lerobot import hdf5_to_lerobot
 from so101_sim_bridge.datasets.validate import TARGETS, validate
 from so101_sim_bridge.recorder.errors import RecorderError
 from so101_sim_bridge.recorder.settings import RecorderNodeConfig
-from so101_sim_bridge.recorder.video import VIDEO_CODECS
+from so101_sim_bridge.recorder.video import VIDEO_CODECS, VideoConfig
 from so101_sim_bridge.tasks import TaskSpecError, load_task
 
 PROGRAM = "so101-dataset"
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     lerobot.add_argument("out", type=Path)
     lerobot.add_argument("--calibration", type=Path, required=True, help="the arm's LeRobot calibration .json")
     lerobot.add_argument("--normalized", action="store_true", help="LeRobot's -100..100 units (default: degrees)")
-    lerobot.add_argument("--video-codec", choices=VIDEO_CODECS, default="libsvtav1")
+    lerobot.add_argument("--video-codec", choices=VIDEO_CODECS, default=VideoConfig.codec)
     lerobot.add_argument("--include-failed", action="store_true")
     gr00t = commands.add_parser("to-gr00t", help="LeRobot v3 dataset → Isaac-GR00T's LeRobot v2.1 layout")
     gr00t.add_argument("path", type=Path)

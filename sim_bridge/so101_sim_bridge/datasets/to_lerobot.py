@@ -25,7 +25,7 @@ IK_WIDTH = 8
 
 
 def hdf5_to_lerobot(source: Path, out: Path, calibration: ArmCalibration, use_degrees: bool = True,
-                    video_codec: str = "libsvtav1", include_failed: bool = False) -> int:
+                    video_codec: str = VideoConfig.codec, include_failed: bool = False) -> int:
     """Write the dataset at `out` (whole or not at all); the number of episodes written."""
     with open_demo_file(source) as file:
         env_args = env_args_of(file)

@@ -36,7 +36,7 @@ from so101_sim_bridge.mapping import SimMappingParameters
 from so101_sim_bridge.recorder.alignment import AlignmentConfig
 from so101_sim_bridge.recorder.episode import EpisodeWriter
 from so101_sim_bridge.recorder.errors import OutputExistsError, RecorderError
-from so101_sim_bridge.recorder.hdf5_writer import Hdf5DemoWriter, Hdf5WriterConfig
+from so101_sim_bridge.recorder.hdf5_writer import Hdf5DemoWriter, Hdf5WriterConfig, check_image_compression
 from so101_sim_bridge.recorder.isaaclab_layout import DEFAULT_PROFILE, LEISAAC_PROFILE, PROFILES, LayoutConfig
 from so101_sim_bridge.recorder.lerobot_writer import LeRobotDatasetWriter, LeRobotWriterConfig
 from so101_sim_bridge.recorder.rate import DEFAULT_FPS, checked_fps
@@ -86,8 +86,20 @@ class RecorderNodeConfig(SimMappingParameters):
         default=False, metadata={"help": "record who drove each step (a command mux's source): the intervention flag"}
     )
     use_degrees: bool = field(default=True, metadata={"help": "LeRobot units: degrees (else -100..100)"})
-    video_codec: str = field(default="libsvtav1", metadata={"help": "LeRobot video: libsvtav1 | h264"})
+    video_codec: str = field(
+        default=VideoConfig.codec, metadata={"help": "LeRobot video: h264 (3 ms a 640x480 frame) | libsvtav1 (17 ms)"}
+    )
+    video_crf: int = field(default=VideoConfig.crf, metadata={"help": "LeRobot video quality: lower is better, larger"})
+    video_preset: str = field(
+        default=VideoConfig.preset, metadata={"help": "encoder speed preset (h264: ultrafast..veryslow; libsvtav1: "
+                                                      "0..13); empty: the codec's default (superfast; 12)"}
+    )
     flush_every: int = field(default=100, metadata={"help": "HDF5 flush period, steps"})
+    hdf5_image_compression: str = field(
+        default=Hdf5WriterConfig.image_compression,
+        metadata={"help": "HDF5 camera frames: none (fastest) | lzf | gzip (smaller, slower; hdf5_gzip_level)"},
+    )
+    hdf5_gzip_level: int = field(default=Hdf5WriterConfig.gzip_level, metadata={"help": "gzip level 1..9"})
     profile: str = field(
         default=DEFAULT_PROFILE,
         metadata={"help": "HDF5 profile: default (recorded steps, sim units) | leisaac (LeIsaac units, task rate)"},
@@ -110,7 +122,8 @@ class RecorderNodeConfig(SimMappingParameters):
         if self.state_units not in STATE_UNITS:
             raise ValueError(f"state_units {self.state_units!r} unknown; use {' or '.join(STATE_UNITS)}")
         camera_topics(self.cameras)
-        VideoConfig(codec=self.video_codec)  # checks the codec exists in this PyAV build
+        self.video_config()  # checks the codec exists in this PyAV build, and its settings
+        check_image_compression(self.hdf5_image_compression, self.hdf5_gzip_level)
         if self.flush_every < 1:
             raise ValueError(f"flush_every must be >= 1 step, got {self.flush_every}")
         if self.profile not in PROFILES:
@@ -134,6 +147,9 @@ class RecorderNodeConfig(SimMappingParameters):
     def camera_topic_map(self) -> dict[str, str]:
         """Camera name → its image topic."""
         return camera_topics(self.cameras)
+
+    def video_config(self) -> VideoConfig:
+        return VideoConfig(codec=self.video_codec, crf=self.video_crf, preset=self.video_preset)
 
     def recorder_config(self) -> RecorderConfig:
         alignment = AlignmentConfig(fps=self.fps, max_latency_s=self.max_latency_s)
@@ -168,13 +184,14 @@ def open_recorder(config: RecorderNodeConfig) -> tuple[DemoRecorder, SimMapping]
         layout = LayoutConfig(profile=config.profile, task=config.task_spec,
                               image_size=tuple(config.image_size) if config.image_size else None)
         hdf5 = Hdf5WriterConfig(path, resume=config.resume, layout=layout, flush_every=config.flush_every,
+                                image_compression=config.hdf5_image_compression, gzip_level=config.hdf5_gzip_level,
                                 fps=config.fps, extra_env_args=extra)
         try:
             writers.append(_output("hdf5_path", config.hdf5_path, lambda: Hdf5DemoWriter(hdf5, file_mapping)))
         except OutputExistsError as exc:
             raise OutputExistsError(f"{exc}. {RESUME_HINT}") from None
     if config.lerobot_root:
-        lerobot = LeRobotWriterConfig(Path(config.lerobot_root), fps=config.fps, video=VideoConfig(config.video_codec),
+        lerobot = LeRobotWriterConfig(Path(config.lerobot_root), fps=config.fps, video=config.video_config(),
                                       include_failed=config.include_failed)
         units = UnitConverter(calibration, use_degrees=config.use_degrees)
         try:

@@ -4,8 +4,18 @@ LeRobot v3 keeps many episodes in one mp4 per camera and finds an episode by its
 timestamps. Encoding straight into that shared file would make a discarded or failed episode
 impossible to take out again, so each episode is encoded into its own file while it records and,
 once kept, remuxed (packets copied with shifted timestamps, no re-encoding) onto the end of the
-shared file. Encoder settings follow LeRobot's (libsvtav1, yuv420p, GOP 2, CRF 30); every frame
-has pts = frame number in a 1/fps time base, which is what LeRobot's decoder expects.
+shared file. Encoder settings follow LeRobot's (yuv420p, GOP 2, CRF 30); every frame has pts =
+frame number in a 1/fps time base, which is what LeRobot's decoder expects.
+
+The codec is H.264 (libx264, preset superfast) by default: it encodes a 640x480 frame in about 3 ms
+of one core where SVT-AV1 at its fastest preset, LeRobot's default, takes 17 ms (record_throughput
+benchmark, README "Recording"); two cameras at 30 fps in AV1 need a whole core of a 2-core robot PC
+for the video alone. LeRobot reads both (its decoders are FFmpeg's), and decord, which GR00T's
+loaders use, reads H.264 only. AV1 stays a choice (smaller files, more CPU), and so do the CRF and
+the preset. Each encoder has a single thread: x264's own threads cost more CPU than they save at
+640x480, and the frames of both cameras follow each other on the recorder's writer thread, which
+PyAV lets go of Python's lock while it encodes. (OpenCV converts RGB to YUV 4:2:0 four times faster
+than FFmpeg, but with its chroma half a pixel off where decoders expect it: 2 dB less PSNR.)
 """
 from __future__ import annotations
 
@@ -19,18 +29,27 @@ import numpy as np
 
 os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its whole configuration per encoder at the default level
 
-VIDEO_CODECS = ("libsvtav1", "h264")
+VIDEO_CODECS = ("h264", "libsvtav1")
 """Software encoders LeRobot also uses that remux safely (no B-frame reordering with our options)."""
+PRESETS = {
+    "h264": ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"),
+    "libsvtav1": tuple(str(p) for p in range(14)),
+}
+"""Each codec's speed presets, fastest first for x264 (SVT-AV1: 0 slowest .. 13 fastest)."""
+DEFAULT_PRESETS = {"h264": "superfast", "libsvtav1": "12"}
+"""x264: the fastest preset that keeps CABAC and the deblocking filter; SVT-AV1: LeRobot's."""
+MAX_CRF = {"h264": 51, "libsvtav1": 63}
 
 
 @dataclass(frozen=True)
 class VideoConfig:
-    codec: str = "libsvtav1"
+    codec: str = "h264"
     crf: int = 30
+    """Constant rate factor (LeRobot's 30): lower is better quality and larger files."""
     gop: int = 2
     pix_fmt: str = "yuv420p"
-    preset: int = 12
-    """SVT-AV1 speed preset (LeRobot's default; 12 is the fastest)."""
+    preset: str = ""
+    """The codec's speed preset (PRESETS); empty: DEFAULT_PRESETS."""
 
     def __post_init__(self) -> None:
         if self.codec not in VIDEO_CODECS:
@@ -39,12 +58,14 @@ class VideoConfig:
             av.codec.Codec(self.codec, "w")
         except (av.codec.codec.UnknownCodecError, ValueError):
             raise ValueError(f"this PyAV build ({av.__version__}) has no {self.codec} encoder; try h264") from None
+        if self.preset and self.preset not in PRESETS[self.codec]:
+            raise ValueError(f"video preset {self.preset!r} unknown for {self.codec}; one of {', '.join(PRESETS[self.codec])}")
+        if not 0 <= self.crf <= MAX_CRF[self.codec]:
+            raise ValueError(f"video crf must be within 0..{MAX_CRF[self.codec]} for {self.codec}, got {self.crf}")
 
     def options(self) -> dict[str, str]:
-        options = {"crf": str(self.crf), "g": str(self.gop)}
-        if self.codec == "libsvtav1":
-            options["preset"] = str(self.preset)
-        else:
+        options = {"crf": str(self.crf), "g": str(self.gop), "preset": self.preset or DEFAULT_PRESETS[self.codec]}
+        if self.codec == "h264":
             options["bf"] = "0"  # no B-frames: decode order = display order, so remuxed dts stay increasing
         return options
 
@@ -59,6 +80,8 @@ class EpisodeVideo:
         self._stream.height = height
         self._stream.pix_fmt = config.pix_fmt
         self._stream.codec_context.time_base = Fraction(1, fps)
+        if config.codec == "h264":
+            self._stream.codec_context.thread_count = 1  # x264's threads cost more CPU than they save here
         self._frames = 0
 
     @property

@@ -48,10 +48,32 @@ def test_layout_attributes_and_storage(tmp_path, feed_episode):
         assert demo["obs/wrist"].shape == (11, *feed_episode.image_shape) and demo["obs/wrist"].dtype == np.uint8
         assert demo["states/articulation/robot/joint_position"].shape == (11, 6)
         assert demo["initial_state/articulation/robot/joint_position"].shape == (1, 6)
-        for name in ("actions", "obs/joint_pos", "obs/front"):
+        for name in ("actions", "obs/joint_pos"):
             assert demo[name].compression == "lzf" and demo[name].chunks is not None
+        assert demo["obs/front"].compression is None, "camera frames: no compression by default"
         assert not data["demo_1"].attrs["success"]
     assert not (tmp_path / "demos.hdf5.recording").exists()
+
+
+@pytest.mark.parametrize(("choice", "stored"), [
+    (dict(image_compression="lzf"), ("lzf", None)),
+    (dict(image_compression="gzip", gzip_level=1), ("gzip", 1)),
+])
+def test_camera_frames_keep_the_chosen_compression_and_every_row_its_own_frame(tmp_path, feed_episode, choice, stored):
+    path = tmp_path / "demos.hdf5"
+    record(path, feed_episode, [(3, 9, True)], flush_every=4, **choice)
+    with h5py.File(path, "r") as f:
+        frames = f["data/demo_0/obs/wrist"]
+        assert (frames.compression, frames.compression_opts) == stored
+        assert frames.shape == (8, *feed_episode.image_shape), "the last recorded step only serves as a state"
+        assert [int(frame.mean()) for frame in frames] == [feed_episode.image_value(3, i) for i in range(8)]
+
+
+def test_an_unknown_image_compression_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="image compression 'zstd' unknown; one of none, lzf, gzip"):
+        Hdf5WriterConfig(tmp_path / "demos.hdf5", image_compression="zstd")
+    with pytest.raises(ValueError, match="gzip level must be within 1..9"):
+        Hdf5WriterConfig(tmp_path / "demos.hdf5", image_compression="gzip", gzip_level=0)
 
 
 def test_values_round_trip_in_physical_radians(tmp_path, feed_episode):

@@ -55,7 +55,7 @@ def test_dataset_layout_and_metadata(tmp_path, feed_episode, degrees):
     assert info["features"]["observation.state"]["names"][0] == "shoulder_pan.pos"
     wrist = info["features"]["observation.images.wrist"]
     assert wrist["dtype"] == "video" and wrist["shape"] == [48, 64, 3]
-    assert wrist["info"]["video.codec"] == "av1" and wrist["info"]["video.pix_fmt"] == "yuv420p"
+    assert wrist["info"]["video.codec"] == "h264" and wrist["info"]["video.pix_fmt"] == "yuv420p"
     tasks = pd.read_parquet(root / "meta/tasks.parquet")
     assert tasks.loc["stack the blocks", "task_index"] == 1
     stats = json.loads((root / "meta/stats.json").read_text())
@@ -95,13 +95,26 @@ def test_normalized_units_and_failed_episodes_on_request(tmp_path, feed_episode,
     assert read_hdf5_demos(tmp_path / "demos.hdf5").demos[1].success is False
 
 
-def test_h264_video_option(tmp_path, feed_episode, degrees):
+def test_av1_video_option(tmp_path, feed_episode, degrees):
     from so101_sim_bridge.recorder import VideoConfig
 
-    root = record(tmp_path, feed_episode, degrees, episodes=[(0, 4, True)], video=VideoConfig(codec="h264"))
+    video = VideoConfig(codec="libsvtav1", crf=35, preset="13")
+    root = record(tmp_path, feed_episode, degrees, episodes=[(0, 4, True)], video=video)
     info = json.loads((root / "meta/info.json").read_text())
-    assert info["features"]["observation.images.front"]["info"]["video.codec"] == "h264"
+    assert info["features"]["observation.images.front"]["info"]["video.codec"] == "av1"
     assert len(decoded_frames(root / "videos/observation.images.front/chunk-000/file-000.mp4")) == 4
+
+
+@pytest.mark.parametrize(("settings", "error"), [
+    (dict(preset="13"), "preset '13' unknown for h264"),
+    (dict(codec="libsvtav1", preset="superfast"), "unknown for libsvtav1"),
+    (dict(crf=52), r"crf must be within 0\.\.51 for h264"),
+])
+def test_video_settings_are_checked_per_codec(settings, error):
+    from so101_sim_bridge.recorder import VideoConfig
+
+    with pytest.raises(ValueError, match=error):
+        VideoConfig(**settings)
 
 
 def test_existing_dataset_directory_is_refused(tmp_path, degrees):

@@ -35,6 +35,10 @@ def test_cameras_read_their_own_topic_or_the_one_given(tmp_path):
         (dict(cameras=("wrist", "wrist=/sim/wrist")), "distinct"),
         (dict(cameras=("=/topic",)), "distinct"),
         (dict(video_codec="mpeg2"), "unsupported"),
+        (dict(video_preset="fastest"), "video preset 'fastest' unknown for h264"),
+        (dict(video_codec="libsvtav1", video_crf=70), "crf must be within 0..63"),
+        (dict(hdf5_image_compression="zstd"), "image compression 'zstd' unknown"),
+        (dict(hdf5_image_compression="gzip", hdf5_gzip_level=10), "gzip level"),
         (dict(sim_units="radians"), "sim_units"),
     ],
 )
