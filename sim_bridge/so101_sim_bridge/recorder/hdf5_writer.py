@@ -31,6 +31,11 @@ Resume: with resume=True an existing file gets new demos numbered after its high
 and `total` keeps counting; without it an existing path is an error rather than an overwrite.
 A file this writer created and saved no demo into is removed by close(), so a session that
 recorded nothing does not block the path for the next one.
+
+Provenance (so101_sim_bridge.provenance): with a manifest in the config, every demo laid out
+also rewrites the file's manifest (the root dataset `provenance`, in the same open) and its card
+beside it, so the file describes itself after any crash. A resumed file is the step's in-place
+source: its content hash and its earlier manifest are taken before anything is changed.
 """
 from __future__ import annotations
 
@@ -46,6 +51,7 @@ import h5py
 import numpy as np
 
 from so101_calibration import SimMapping, SimMappingConfig, build_sim_mapping
+from so101_sim_bridge.provenance import Manifest, source_of, write_hdf5_provenance
 from so101_sim_bridge.recorder.episode import EpisodeInfo, EpisodeOutcome, Step
 from so101_sim_bridge.recorder.errors import DiskFullError, OutputExistsError, RecorderError, RecorderStateError
 from so101_sim_bridge.recorder.isaaclab_layout import IsaacLabLayout, LayoutConfig, RawEpisode
@@ -85,6 +91,8 @@ class Hdf5WriterConfig:
     """Stop the episode cleanly (DiskFullError) before free space drops below this plus the next
     flush's worth of steps: HDF5 copes badly with a write failing on a full disk."""
     extra_env_args: Mapping[str, Any] = field(default_factory=dict)
+    provenance: Manifest | None = None
+    """The step's manifest (module doc); None writes none."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -109,6 +117,9 @@ class Hdf5DemoWriter:
         self._created = not config.path.exists()
         self._saved = 0
         self._layout = IsaacLabLayout(config.layout, self._mapping, config.fps)
+        self._provenance = config.provenance
+        if self._provenance is not None and config.resume and config.path.exists():
+            self._provenance = self._provenance.with_sources(source_of(config.path, config.path, in_place=True))
         self._next_demo = self._open_or_create()
 
     @property
@@ -339,6 +350,8 @@ class Hdf5DemoWriter:
                 del data[name]
                 raise
             data.attrs["total"] = int(data.attrs["total"]) + int(attributes["num_samples"])
+            if self._provenance is not None:
+                write_hdf5_provenance(main, self._provenance)
 
     def _read_raw(self, outcome: EpisodeOutcome) -> RawEpisode:
         """The staged episode's per-step record (small: the frames stay in the staging file)."""
