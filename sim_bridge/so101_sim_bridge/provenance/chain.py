@@ -26,7 +26,7 @@ from so101_sim_bridge.provenance.errors import ProvenanceError
 from so101_sim_bridge.provenance.hashing import content_hash, iter_changed
 from so101_sim_bridge.provenance.manifest import Manifest, Source
 from so101_sim_bridge.provenance.store import dataset_format, read_manifest
-from so101_sim_bridge.provenance.tree import CHANGED, IN_PLACE, MISSING, TOP, VERIFIED, ChainNode
+from so101_sim_bridge.provenance.tree import CHANGED, HASH_SHOWN, IN_PLACE, MISSING, TOP, VERIFIED, ChainNode
 
 
 @dataclass(frozen=True)
@@ -83,12 +83,13 @@ class _Verifier:
             node.status, location = IN_PLACE, holder
             node.details.append("rewritten in place by the step above: its earlier content is gone, its manifest kept")
         else:
-            location = self._locate(source, holder)
+            expected_at = self._candidates(source, holder)
+            location = next((candidate for candidate in expected_at if candidate.exists()), None)
             if location is None:
                 node.status = MISSING
-                location = Path(source.path)
-                message = f"{source.path}: missing (a source of {holder.name}; also looked at " \
-                          f"{holder.parent / source.relative_path})"
+                location = expected_at[0]  # where the rest of a tree moved whole would be
+                message = f"{source.path}: missing (a source of {holder.name}; looked at " \
+                          f"{' and '.join(str(p) for p in dict.fromkeys(expected_at))})"
                 (self.notes if self.allow_missing else self.problems).append(message)
             else:
                 node.path = str(location)
@@ -104,12 +105,11 @@ class _Verifier:
             node.children = [self.source(child, location) for child in source.manifest.sources]
         return node
 
-    def _locate(self, source: Source, holder: Path) -> Path | None:
-        candidates = [holder.parent / source.relative_path] if source.relative_path else []
-        for candidate in (*candidates, Path(source.path)):
-            if candidate.exists():
-                return Path(os.path.normpath(candidate))
-        return None
+    @staticmethod
+    def _candidates(source: Source, holder: Path) -> list[Path]:
+        """Where to look: beside the dataset naming it as when it was made, then where it was."""
+        relative = [Path(os.path.normpath(holder.parent / source.relative_path))] if source.relative_path else []
+        return [*relative, Path(source.path)]
 
     def _hash(self, path: Path):
         if path not in self._hashes:
