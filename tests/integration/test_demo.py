@@ -32,6 +32,15 @@ def test_the_demo_records_seed_demos_replays_one_and_reports(tmp_path):
     assert {target: verdict["ok"] for target, verdict in summary.validation.items()} == {
         "isaaclab": True, "leisaac-mimic": True, "lerobot": True, "gr00t": True}, summary.validation
     assert (run_dir / "demos" / "so101_gr00t" / "meta" / "modality.json").exists()
+    # The final dataset's provenance: verified back to the recorded seed demos, and printed.
+    assert summary.provenance["ok"], summary.provenance["problems"]
+    chain = summary.provenance["chain"]
+    assert chain["manifest"]["tool"] == "so101-dataset to-gr00t"
+    (seeds,) = chain["sources"]
+    assert (seeds["name"], seeds["status"], seeds["manifest"]["kind"]) == ("so101_lerobot", "verified", "recording")
+    assert seeds["manifest"]["simulator"]["name"] == "mujoco twin" and seeds["manifest"]["task"]["id"]
+    assert any(line.lstrip().startswith("└── so101_lerobot [lerobot-v3.0] recording") for line in lines)
+    assert (run_dir / "demos" / "so101_gr00t" / "README.md").exists()
     # The twin's goals are reported (met or not: the figures depend on the machine's load; the
     # servo model's own tracking is checked without timing in tests/unit/demo/test_operator.py).
     assert set(summary.twin_goals) == {"twin_vs_follower_p99_rad", "follower_to_twin_echo_p50_ms"}

@@ -5,7 +5,9 @@ demo engages teleop, then records `episodes` demos through the recorder's servic
 operator works the leader (emulated: the scripted pick-and-place of operator.py), with the demo's
 task spec and the recorder's leisaac profile, so the HDF5 file is ready for Isaac Lab Mimic. The
 LeRobot dataset is then exported in Isaac-GR00T's layout, and each file is checked by
-`so101-dataset validate` for the tool that reads it (the verdicts are printed). Phase 2 serves
+`so101-dataset validate` for the tool that reads it (the verdicts are printed); every dataset
+carries its provenance, and the final one's chain back to the seed demos is verified and
+printed as `so101-dataset provenance` prints it. Phase 2 serves
 the most complete recorded demo (its LeRobot dataset, as GR00T fine-tuning reads it) with the replay
 backend on a loopback port, runs the deploy graph (follower, inference node) with the twin
 again, and lets the policy drive the follower with real-time chunking (the inference node's
@@ -59,6 +61,7 @@ from so101_policy.server.backends.replay import ReplayPolicy
 from so101_policy.server.datasets import RecordedEpisode, read_episode
 from so101_sim_bridge.bridge import TwinBridgeConfig
 from so101_sim_bridge.datasets import Report, lerobot_to_gr00t, validate
+from so101_sim_bridge.provenance import ChainReport, chain_json, tree_lines, verify_chain
 from so101_sim_bridge.fastdds_profile import PROFILE_FILE, profile_environment
 from so101_sim_bridge.recorder.isaaclab_layout import LEISAAC_PROFILE
 from so101_sim_bridge.tasks import DEMO_TASK
@@ -109,6 +112,7 @@ def run_demo(config: DemoConfig, say: Say = print) -> DemoSummary:
         stack.callback(demo.monitor.close)
         demo.record_seed_demos()
         demo.export_and_validate()
+        demo.show_provenance(demo.gr00t_root)
         demo.deploy_replay()
     return demo.finish()
 
@@ -122,6 +126,7 @@ class _Demo:
         self.lerobot_root = run_dir / "demos" / "so101_lerobot"
         self.gr00t_root = run_dir / "demos" / "so101_gr00t"
         self.reports: list[Report] = []
+        self.provenance: ChainReport | None = None
         self.twin_args = TwinArgs(
             leader_port=arms.leader_port, follower_port=arms.follower_port,
             leader_calibration=arms.leader_calibration, follower_calibration=arms.follower_calibration,
@@ -181,6 +186,16 @@ class _Demo:
             self.say(f"  so101-dataset validate {path.name} --for {target}: {report.verdict()}")
             for problem in report.problems:
                 self.say(f"    problem: {problem}")
+
+    def show_provenance(self, dataset: Path) -> None:
+        """The final dataset's chain back to the seed demos, verified, as `so101-dataset provenance` prints it."""
+        self.provenance = verify_chain(dataset, show_progress=False)
+        self.say(f"provenance: so101-dataset provenance {dataset}")
+        for line in tree_lines(self.provenance.root):
+            self.say(f"  {line}")
+        for problem in self.provenance.problems:
+            self.say(f"  problem: {problem}")
+        self.say(f"  chain {'verified' if self.provenance.ok else 'BROKEN'}")
 
     def _record_one(self, index: int) -> None:
         name = f"{report.EPISODE_PREFIX}{index}/{self.config.episodes}"
@@ -282,6 +297,9 @@ class _Demo:
         summary.demos_saved = _demos_saved(self.hdf5_path, self.lerobot_root)
         summary.validation = {r.target: {"path": str(r.path), "ok": r.ok, "problems": r.problems, "notes": r.notes}
                               for r in self.reports}
+        if self.provenance is not None:
+            summary.provenance = {"dataset": self.provenance.root.path, **chain_json(self.provenance),
+                                  "tree": tree_lines(self.provenance.root)}
         latencies = {
             "leader read → teleop command": report.leader_to_command(self.trace, report.episodes(self.trace)),
             "follower → twin echo": report.twin_lag(self.trace, self.trace.phases),

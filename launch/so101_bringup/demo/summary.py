@@ -45,6 +45,8 @@ class DemoSummary:
     """Each twin goal: its figure, the goal and whether it was met."""
     validation: dict[str, dict] = field(default_factory=dict)
     """so101-dataset validate per target: path, ok, problems, notes."""
+    provenance: dict = field(default_factory=dict)
+    """The final dataset's chain (so101-dataset provenance --json, plus `dataset` and the printed `tree`)."""
     files: dict[str, str] = field(default_factory=dict)
 
     def write(self, path: Path) -> Path:
@@ -130,6 +132,10 @@ def print_summary(summary: DemoSummary, say: Callable[[str], None]) -> None:
     for target, verdict in summary.validation.items():
         state = "OK" if verdict["ok"] else f"{len(verdict['problems'])} problem(s)"
         say(f"  validate --for {target:14s} {state}  ({verdict['path']})")
+    if summary.provenance:
+        state = "verified" if summary.provenance["ok"] else f"BROKEN ({len(summary.provenance['problems'])} problem(s))"
+        say(f"  provenance              chain of {len(summary.provenance['tree'])} datasets {state}  "
+            f"({summary.provenance['dataset']})")
     say("  files")
     for name, path in summary.files.items():
         say(f"    {name:22s} {path}")
