@@ -162,7 +162,9 @@ def twin_graph(args: TwinArgs) -> Graph:
     recorder names the simulator in its datasets' provenance (`simulator`: the sim argument).
     """
     teleop = teleop_graph(replace(args, rerun=False, rviz=False))  # added below (rerun with the twin's cameras too)
-    given: dict[str, ParameterValue] = {"simulator": args.sim, **({"stamp_on_arrival": True} if args.sim == "isaac" else {})}
+    given: dict[str, ParameterValue] = {"simulator": args.sim}
+    if args.sim == "isaac":
+        given["stamp_on_arrival"] = True
     recorder = NodeSpec(SIM_BRIDGE, "recorder_node", "recorder", args.namespace, parameters=given,
                         param_files=(_file(args.recorder_params_file, "recorder.yaml"),))
     graph = with_simulator(teleop, args) + Graph((recorder,))

@@ -36,7 +36,7 @@ from rich.progress import Progress
 
 from so101_calibration import JOINT_NAMES
 from so101_sim_bridge.datasets.errors import DatasetError
-from so101_sim_bridge.datasets.output import whole_output
+from so101_sim_bridge.datasets.output import refuse_existing, whole_output
 from so101_sim_bridge.provenance import (
     CONVERSION,
     UserFields,
@@ -75,6 +75,7 @@ def lerobot_to_gr00t(source: Path, out: Path, show_progress: bool = True, user: 
     `user`: the provenance's user fields (default: the provenance file's)."""
     source = Path(source)
     info = _read_v3_info(source)
+    refuse_existing(Path(out))  # before hashing the source
     origin = source_of(source, out, show_progress=show_progress)
     settings = {"layout": "LeRobot v2.1 + meta/modality.json (Isaac-GR00T)", "video_codec": "h264",
                 "video_encoding": "per episode, re-encoded from the v3 files"}

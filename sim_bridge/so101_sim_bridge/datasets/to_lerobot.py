@@ -19,7 +19,7 @@ from rich.progress import Progress
 from so101_calibration import ArmCalibration, UnitConverter
 from so101_sim_bridge.datasets.errors import DatasetError
 from so101_sim_bridge.datasets.isaaclab_file import demos, env_args_of, file_units, open_demo_file
-from so101_sim_bridge.datasets.output import whole_output
+from so101_sim_bridge.datasets.output import refuse_existing, whole_output
 from so101_sim_bridge.provenance import (
     CONVERSION,
     UserFields,
@@ -44,11 +44,7 @@ def hdf5_to_lerobot(source: Path, out: Path, calibration: ArmCalibration, use_de
 
     `calibration_file`: where `calibration` was read (its hash goes into the provenance);
     `user`: the provenance's user fields (default: the provenance file's)."""
-    settings = {"use_degrees": use_degrees, "video_codec": video_codec, "include_failed": include_failed}
-    origin = source_of(source, out, show_progress=show_progress)
-    manifest = new_manifest(CONVERSION, "so101-dataset to-lerobot", settings, user=user or load_user_fields(),
-                            task=origin.manifest.task if origin.manifest is not None else None, sources=(origin,),
-                            robot={"calibration": calibration_entry(calibration_file)})
+    user = user or load_user_fields()
     with open_demo_file(source) as file:
         env_args = env_args_of(file)
         units = file_units(env_args)
@@ -58,6 +54,12 @@ def hdf5_to_lerobot(source: Path, out: Path, calibration: ArmCalibration, use_de
         groups = demos(file)
         if not groups:
             raise DatasetError(f"{source}: no demos to convert")
+        refuse_existing(Path(out))  # before hashing the source
+        origin = source_of(source, out, show_progress=show_progress)
+        settings = {"use_degrees": use_degrees, "video_codec": video_codec, "include_failed": include_failed}
+        manifest = new_manifest(CONVERSION, "so101-dataset to-lerobot", settings, user=user, sources=(origin,),
+                                task=origin.manifest.task if origin.manifest is not None else None,
+                                robot={"calibration": calibration_entry(calibration_file)})
         with whole_output(out) as partial:
             writer = LeRobotDatasetWriter(
                 LeRobotWriterConfig(partial, fps=fps, video=VideoConfig(video_codec), include_failed=include_failed),

@@ -28,7 +28,8 @@ def render_card(manifest: Manifest, title: str, info: dict[str, Any] | None = No
     front: dict[str, Any] = {
         "license": str(manifest.user.get("license", "unknown")),
         "task_categories": ["robotics"],
-        "tags": (["LeRobot"] if folder else []) + ["so101", "provenance", *([manifest.task["id"]] if manifest.task else [])],
+        "tags": [*(["LeRobot"] if folder else []), "so101", "provenance",
+                 *([manifest.task["id"]] if manifest.task else [])],
     }
     if folder:
         front["configs"] = [{"config_name": "default", "data_files": LEROBOT_DATA_FILES}]
@@ -53,8 +54,9 @@ def render_card(manifest: Manifest, title: str, info: dict[str, Any] | None = No
         *(_seed_table(seeds) if seeds else ["None recorded in this chain."]), "",
     ]
     if unknown:
-        lines += ["### Unknown sources", "", "Made by other tools, without a manifest (their content hash is recorded):",
-                  "", *(f"- `{node.path}` ({node.format}), sha256 `{node.sha256}`" for node in unknown), ""]
+        lines += ["### Unknown sources", "",
+                  "Made by other tools, without a manifest (their content hash is recorded):", "",
+                  *(f"- `{node.path}` ({node.format}), sha256 `{node.sha256}`" for node in unknown), ""]
     lines += ["### Settings", "", f"The {manifest.kind} step's settings:", "", "```json",
               json.dumps(dict(manifest.settings), indent=2, ensure_ascii=False), "```", "",
               "### Robot, simulator, software", "",

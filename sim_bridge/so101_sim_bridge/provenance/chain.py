@@ -129,7 +129,7 @@ class _Verifier:
 
 
 def chain_json(report: ChainReport) -> dict[str, Any]:
-    """The verified chain for machines: ok, problems, notes, and the tree (each node with its manifest, sources apart)."""
+    """The verified chain for machines: ok, problems, notes, and the tree (each node's manifest, sources apart)."""
     def node(item: ChainNode) -> dict[str, Any]:
         manifest = item.manifest.embedded() if item.manifest is not None else None
         if manifest is not None:

@@ -24,7 +24,7 @@ GIT_TIMEOUT_S = 5.0
 MUJOCO_TWIN = "mujoco"
 ISAAC_SIM = "isaac"
 SIMULATORS = (MUJOCO_TWIN, ISAAC_SIM)
-"""The recorder's `simulator` parameter (the launch argument sim:=): the embedded MuJoCo twin or Isaac Sim; empty: none."""
+"""The recorder's `simulator` parameter (the launch argument sim:=): the MuJoCo twin or Isaac Sim; empty: none."""
 _THIS_FILE = Path(__file__).resolve()
 _IN_REPOSITORY = Path("sim_bridge", "so101_sim_bridge", "provenance", "environment.py")
 
@@ -87,7 +87,8 @@ def simulator_entry(simulator: str, user: UserFields) -> dict[str, Any] | None:
     if simulator == MUJOCO_TWIN:
         return mujoco_twin()
     if simulator == ISAAC_SIM:
-        return {"name": "isaac sim", **(dict(user.isaac_sim) or {"names": "not given (isaac_sim in the provenance file)"})}
+        given = dict(user.isaac_sim) or {"names": "not given (isaac_sim in the provenance file)"}
+        return {"name": "isaac sim", **given}
     raise ValueError(f"simulator {simulator!r} unknown; use {' or '.join(SIMULATORS)}, or empty for none")
 
 

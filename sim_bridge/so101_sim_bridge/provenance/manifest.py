@@ -167,7 +167,7 @@ class Manifest:
 def new_manifest(kind: str, tool: str, settings: Mapping[str, Any], *, user: UserFields,
                  task: Mapping[str, Any] | None = None, sources: tuple[Source, ...] = (),
                  robot: Mapping[str, Any] | None = None, simulator: Mapping[str, Any] | None = None) -> Manifest:
-    """A step's manifest as it starts: the software and the start time filled in; completed when the dataset is written."""
+    """A step's manifest as it starts (software and start time filled in); completed when the dataset is written."""
     return Manifest(kind=kind, tool=tool, settings=settings, user=user.to_json(), software=software(),
                     started=utc_now(), task=task, sources=tuple(sources), robot=robot, simulator=simulator)
 

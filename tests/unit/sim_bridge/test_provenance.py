@@ -236,3 +236,17 @@ def test_user_fields_come_from_one_file_and_default_to_unknown(tmp_path, monkeyp
     named.write_text("operator: ''\n")
     with pytest.raises(ProvenanceError, match="operator must be a non-empty text"):
         load_user_fields(named)
+
+
+def test_the_commands_take_the_user_fields_file_and_info_names_the_step(chain, tmp_path, capsys):
+    user_file = tmp_path / "converter.yaml"
+    user_file.write_text("operator: conv-9\nlicense: other\n")
+    out = tmp_path / "gr00t_again"
+    assert main(["to-gr00t", str(chain["lerobot"]), str(out), "--provenance", str(user_file)]) == 0
+    manifest = read_manifest(out)
+    assert (manifest.user["operator"], manifest.user["license"]) == ("conv-9", "other")
+    assert manifest.user["source"] == str(user_file.resolve())
+    assert main(["info", str(out)]) == 0
+    assert "provenance: conversion by so101-dataset to-gr00t" in capsys.readouterr().out
+    assert main(["to-gr00t", str(chain["lerobot"]), str(tmp_path / "x"), "--provenance", str(tmp_path / "no")]) == 1
+    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "x").exists()
