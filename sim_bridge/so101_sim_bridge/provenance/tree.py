@@ -74,7 +74,7 @@ def _label(node: ChainNode) -> str:
         when = (manifest.created or manifest.started or "").replace("T", " ").replace("Z", " UTC")
         what = f"{manifest.kind} ({manifest.tool}) {when}".rstrip()
         if dataset.get("episodes") is not None:
-            what += f", {dataset['episodes']} episodes"
+            what += f", {dataset['episodes']} episode{'' if dataset['episodes'] == 1 else 's'}"
         if manifest.kind == RECORDING:
             user = manifest.user
             what += (f": human seed demos, operator {user.get('operator', '?')}, consent {user.get('consent', '?')}")

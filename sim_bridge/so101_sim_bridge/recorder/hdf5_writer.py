@@ -130,6 +130,11 @@ class Hdf5DemoWriter:
     def next_demo_index(self) -> int:
         return self._next_demo
 
+    @property
+    def provenance(self) -> Manifest | None:
+        """The manifest written with each demo (a resumed file: with its earlier content as an in-place source)."""
+        return self._provenance
+
     def begin_episode(self, info: EpisodeInfo) -> None:
         if self._staging is not None:
             raise RecorderStateError(f"{self.path}: an episode is already being recorded")
