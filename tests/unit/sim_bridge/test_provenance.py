@@ -36,6 +36,7 @@ from so101_sim_bridge.provenance import (
     verify_chain,
 )
 from so101_sim_bridge.provenance.user import ENVIRONMENT_VARIABLE
+from so101_sim_bridge.recorder.errors import RecorderError
 from so101_sim_bridge.recorder.settings import RecorderNodeConfig, open_recorder
 from so101_sim_bridge.tasks import DEMO_TASK, load_task
 
@@ -250,3 +251,13 @@ def test_the_commands_take_the_user_fields_file_and_info_names_the_step(chain, t
     assert "provenance: conversion by so101-dataset to-gr00t" in capsys.readouterr().out
     assert main(["to-gr00t", str(chain["lerobot"]), str(tmp_path / "x"), "--provenance", str(tmp_path / "no")]) == 1
     assert "does not exist" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_the_recorder_does_not_start_on_a_provenance_file_that_is_not_there(tmp_path):
+    config = RecorderNodeConfig(hdf5_path=str(tmp_path / "demos.hdf5"), lerobot_root="", keyboard=False,
+                                provenance_file=str(tmp_path / "missing.yaml"))
+    with pytest.raises(RecorderError, match="provenance_file: provenance file .*missing.yaml .given. does not exist"):
+        open_recorder(config)
+    assert not (tmp_path / "demos.hdf5").exists()
+    with pytest.raises(ValueError, match="simulator 'gazebo' unknown; use mujoco or isaac"):
+        RecorderNodeConfig(simulator="gazebo")
