@@ -285,6 +285,7 @@ class Hdf5DemoWriter:
                     raise
                 demo.attrs.update(
                     {
+                        **info.attributes,
                         **attributes,
                         "seed": info.seed,
                         "success": outcome.success,

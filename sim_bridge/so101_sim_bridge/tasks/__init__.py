@@ -26,6 +26,7 @@ from so101_sim_bridge.tasks.spec import (
     load_task,
     shipped_task_ids,
     task_from_yaml,
+    task_text,
 )
 
 DEMO_TASK = "so101_pick_red_cube"
@@ -52,5 +53,6 @@ __all__ = [
     "segment_ends",
     "shipped_task_ids",
     "task_from_yaml",
+    "task_text",
     "term_signals",
 ]
