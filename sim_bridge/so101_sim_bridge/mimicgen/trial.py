@@ -56,6 +56,8 @@ class TrialSetup:
     mapping: SimMapping
     """The output file's joint units: commands are applied as the file stores them."""
     run_seed: int = 0
+    run_id: str = ""
+    """Tells runs apart: a worker process keeps one TrialRunner per run."""
     cameras: tuple[TwinCameraConfig, ...] = ()
     camera_fps: int = 30
     ik: IkConfig = IkConfig()
