@@ -4,8 +4,10 @@
                                         calibration=Path("follower.json")))
 
 Order of work:
-1. everything that can be wrong with the input is checked first (sources.py, config.py,
-   checks.py, an existing output folder), so bad input fails in seconds with a message;
+1. everything that can be wrong with the input is checked first (the task's objects in the
+   twin's scene, the seed files, the settings, an existing output folder, the reach of the
+   randomization ranges: checks.py, sources.py, config.py, output.py), so bad input fails in
+   seconds with a message;
 2. trials are handed to the executor (executors.py) in index order, `workers` jobs at a time;
    results come back in any order and are decided in index order: a success (or a failure,
    with keep_failed) is kept, rendered (if cameras are asked for: only kept trials are rendered)
@@ -42,7 +44,7 @@ from so101_sim_bridge.mimicgen.executors import InProcess, LocalProcesses, RayCl
 from so101_sim_bridge.mimicgen.ik import So101Ik
 from so101_sim_bridge.mimicgen.output import GeneratedDemos, check_resumable, finished_trials
 from so101_sim_bridge.mimicgen.report import write_report
-from so101_sim_bridge.mimicgen.sources import SeedDemos, load_seeds
+from so101_sim_bridge.mimicgen.sources import SeedDemos, load_seeds, seed_task
 from so101_sim_bridge.mimicgen.trial import TrialResult, TrialSetup
 from so101_sim_bridge.twin import MujocoTwin, TwinConfig
 
@@ -95,10 +97,13 @@ class GenerationSummary:
 
 
 def generate(config: GenerationConfig, say: Say = print) -> GenerationSummary:
+    task, _ = seed_task(config.seeds, config.task)
+    with MujocoTwin(TwinConfig(cameras=())) as twin:
+        check_scene(task, twin.object_names)
     seeds = load_seeds(config.seeds, config.task)
     run_plan = plan(config, seeds)
     check_resumable(config, run_plan.provenance())
-    _check_scene_and_reach(seeds)
+    _check_reach(seeds)
     calibration = _calibration(config)
     config.out.mkdir(parents=True, exist_ok=True)
     done = finished_trials(config) if config.resume else {}
@@ -212,11 +217,9 @@ def _executor(config: GenerationConfig, setup: TrialSetup):
     return InProcess(setup)
 
 
-def _check_scene_and_reach(seeds: SeedDemos) -> None:
+def _check_reach(seeds: SeedDemos) -> None:
     with MujocoTwin(TwinConfig(cameras=())) as twin:
-        check_scene(seeds.task, twin.object_names)
-        twin.reset(seeds.demos[0].initial_joints)
-        nominal = twin.object_poses()
+        nominal = twin.object_poses()  # where the scene file puts them: what the randomization moves
     check_reachable(seeds, nominal, So101Ik())
 
 

@@ -87,13 +87,18 @@ class SeedDemos:
     """Demos not used (success=False)."""
 
 
-def load_seeds(paths: Sequence[Path], task_reference: str | Path | None = None) -> SeedDemos:
-    """Read and check every seed file (module doc); `task_reference` overrides the task the files name."""
+def seed_task(paths: Sequence[Path], task_reference: str | Path | None = None) -> tuple[TaskSpec, str]:
+    """The task the seed files name (or `task_reference`, which overrides it), and its spec's text."""
     if not paths:
         raise MimicGenError("no seed file given")
+    return _task(tuple(Path(p) for p in paths), [_env_args(Path(paths[0]))], task_reference)
+
+
+def load_seeds(paths: Sequence[Path], task_reference: str | Path | None = None) -> SeedDemos:
+    """Read and check every seed file (module doc); `task_reference` overrides the task the files name."""
+    task, task_yaml = seed_task(paths, task_reference)
     paths = tuple(Path(p) for p in paths)
     env_args = [_env_args(path) for path in paths]
-    task, task_yaml = _task(paths, env_args, task_reference)
     first = env_args[0]
     for path, args in zip(paths[1:], env_args[1:]):
         for key in SAME_IN_EVERY_FILE:
@@ -214,7 +219,8 @@ def _subtask_ends(name: str, task: TaskSpec, signals: Mapping[str, np.ndarray], 
 
 def _cameras(demo: h5py.Group, env_args: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[int, int] | None]:
     obs = demo.get("obs", {})
-    recorded = [name for name in env_args.get("cameras", []) if name in obs and obs[name].ndim == 4]
+    images = [name for name in obs if isinstance(obs[name], h5py.Dataset) and obs[name].ndim == 4]
+    recorded = [name for name in env_args.get("cameras", images) if name in images]
     renderable = tuple(name for name in recorded if name in TWIN_CAMERAS)
     size = tuple(int(v) for v in obs[renderable[0]].shape[1:3]) if renderable else None
     return renderable, size
