@@ -26,6 +26,7 @@ from so101_bringup.runner import GraphRunner
 from so101_calibration import JOINT_NAMES
 from so101_calibration.interface_contract import (
     POLICY_INSTRUCTION,
+    RECORDER_MARK_SUBTASK,
     RECORDER_START,
     RECORDER_STOP,
     TELEOP_ENGAGE,
@@ -100,6 +101,9 @@ def test_teleop_mirrored_into_the_mujoco_twin_is_recorded_into_hdf5_and_lerobot(
         operator.wait_for(lambda: not recorder.inputs.missing(time.time()))  # twin states, its cameras, commands
         started = operator.call(RECORDER_START, Trigger.Request())
         assert started.message == f"recording episode 1: {INSTRUCTION!r}"
+        for marks, steps in ((1, 3), (2, 6)):  # the operator ends both subtasks of the task (manual annotation)
+            operator.wait_for(lambda steps=steps: recorder.session.status.steps >= steps)
+            assert operator.call(RECORDER_MARK_SUBTASK, Trigger.Request()).message == f"subtask {marks} ends here"
         operator.wait_for(lambda: recorder.session.status.steps >= 10)
         saved = operator.call(RECORDER_STOP, SetBool.Request(data=True))
         assert saved.success and "episode 1 (success)" in saved.message and "data/demo_0, episode_0" in saved.message
@@ -128,10 +132,13 @@ def test_teleop_mirrored_into_the_mujoco_twin_is_recorded_into_hdf5_and_lerobot(
         # recorder.yaml's task: the twin's objects from /sim/objects/<name>/pose, Mimic's datagen_info
         for name in ("red_cube", "blue_block", "green_cylinder"):
             assert demo[f"states/rigid_object/{name}/root_pose"].shape == (steps, 7)
-        assert demo["initial_state/rigid_object/red_cube/root_pose"][0, :3] == pytest.approx([0.25, 0, 0.0125], abs=0.01)
         assert demo["obs/datagen_info/eef_pose/so101_follower"].shape == (steps, 4, 4)
         assert demo["obs/ee_frame_state"].shape == (steps, 7)
     assert success.num_samples >= 9
+    assert success["initial_state/rigid_object/red_cube/root_pose"][0, 2] == pytest.approx(0.02, abs=0.01), "on the table"
+    assert (success.attrs["subtask_annotation"], failure.attrs["subtask_annotation"]) == ("manual", "auto")
+    grasp = success["obs/datagen_info/subtask_term_signals/grasp_red_cube"]
+    assert not grasp[0] and grasp[-1] and np.count_nonzero(np.diff(grasp.astype(int))) == 1
     assert dataset.env_args["env_name"] == "SO101-PickRedCube-Mimic-v0"
 
     info = json.loads((lerobot_root / "meta" / "info.json").read_text())

@@ -3,8 +3,8 @@
 The poses are ROS radians (so101_calibration.units), solved by inverse kinematics on the MuJoCo
 twin's model (the grasp point between the fingertip pads, so101_sim_bridge.twin.kinematics, with
 the jaws pointing straight down) for the twin's scene: from home, 7 cm over the red cube, down
-around it, close the gripper on it, lift it 8 cm, over the blue block, open (the cube drops onto
-the block), and back home. The twin really carries the cube (tests/unit/demo/test_operator.py).
+around it, close the gripper on it, lift it 8 cm, over the blue block (the cube 1 cm above it),
+open (the cube drops onto the block), and back home. The twin really carries the cube (tests/unit/demo/test_operator.py).
 Each pose is a waypoint of every leader joint with the same duration, so the joints move together
 (minimum-jerk, as a hand does), and every episode starts and ends at home.
 """
@@ -19,11 +19,12 @@ from so101_calibration.units import radians_to_ticks
 from so101_hardware.emulator import Waypoint
 
 GRIPPER_OPEN = 0.3
-GRIPPER_CLOSED = -0.6
-"""Closed past the cube (2.5 cm): the jaws stop on it and the servo squeezes at its torque limit. Open
-just wide enough to straddle it: the 0.9 rad between the two, over 1.2 s, peaks at 1.4 rad/s and
-moves at most 0.35 rad between two frames of a 4 fps recording (the inference node refuses a chunk
-that starts more than 0.52 rad from the follower)."""
+GRIPPER_CLOSED = -0.4
+"""Closed a little past the 4 cm cube (the fingertip pads are parallel 40 mm apart at −0.33): the
+servo squeezes it, and the twin's jaw stays close to the follower's, which holds no cube. Open
+wide enough to straddle it: the 0.7 rad between the two, over 1.2 s, peaks at 1.1 rad/s and moves
+at most 0.3 rad between two frames of a 4 fps recording (the inference node refuses a chunk that
+starts more than 0.52 rad from the follower)."""
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,10 @@ class Pose:
 
 
 HOME = Pose("home", (0.0, -0.9, 0.6, 1.4, 0.0, 0.0), 1.0, 0.3)
-OVER_CUBE = (-0.006, -0.087, 0.064, 1.531, 0.0)
-AT_CUBE = (-0.006, 0.193, 0.225, 1.227, 0.0)
-CUBE_LIFTED = (-0.006, -0.118, 0.031, 1.567, 0.0)
-OVER_BLOCK = (0.579, -0.037, 0.100, 1.444, 0.0)
+OVER_CUBE = (-0.006, -0.111, 0.040, 1.558, 0.0)
+AT_CUBE = (-0.006, 0.163, 0.208, 1.269, 0.0)
+CUBE_LIFTED = (-0.006, -0.139, 0.003, 1.594, 0.0)
+OVER_BLOCK = (0.579, 0.001, 0.124, 1.406, 0.0)
 
 PICK_AND_PLACE: tuple[Pose, ...] = (
     HOME,

@@ -11,7 +11,8 @@ from so101_sim_bridge.datasets.from_bag import bag_to_datasets
 from so101_sim_bridge.datasets.info import describe
 from so101_sim_bridge.datasets.to_gr00t import lerobot_to_gr00t, modality
 from so101_sim_bridge.datasets.to_lerobot import hdf5_to_lerobot
-from so101_sim_bridge.datasets.validate import TARGETS, Report, validate
+from so101_sim_bridge.datasets.report import Report
+from so101_sim_bridge.datasets.validate import TARGETS, validate
 
 __all__ = [
     "TARGETS",

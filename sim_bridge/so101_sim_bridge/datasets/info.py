@@ -37,8 +37,9 @@ def _hdf5(file: h5py.File, path: Path) -> list[str]:
         objects = sorted(demo.get("initial_state/rigid_object", {}))
         signals = demo.get("obs/datagen_info/subtask_term_signals")
         rises = {k: int(np.argmax(v[()])) if v[()].any() else None for k, v in signals.items()} if signals else {}
+        duration = f" ({rows / env_args['fps']:.1f} s)" if env_args.get("fps") else ""
         lines.append(
-            f"  {demo.name.rpartition('/')[2]}: {rows} rows ({rows / env_args['fps']:.1f} s), "
+            f"  {demo.name.rpartition('/')[2]}: {rows} rows{duration}, "
             f"success={bool(attrs.get('success'))}, seed {attrs.get('seed')}, cameras {cameras or 'none'}, "
             f"objects {objects or 'none'}, annotation {attrs.get('subtask_annotation', 'none')} {rises or ''}".rstrip()
         )

@@ -11,6 +11,7 @@ MJCF, whose `base` body is the root and whose `gripper` body is that link), so t
     pose = kinematics.gripper_pose(joints)        # (..., 7) [x, y, z, qw, qx, qy, qz], metres
     matrix = kinematics.gripper_matrix(joints)    # (..., 4, 4)
     grasp = kinematics.point(joints)              # (..., 3) the grasp point (between the pads)
+    jacobian = kinematics.jacobian(joints)        # (6, 6) d[position; rotation] / d joints, root frame
 
 Joints are physical radians in JOINT_NAMES order (ROS radians: zero at mid-range; the gripper's
 model offset is applied here as in twin.py). The gripper joint moves only the moving jaw, so it
@@ -97,6 +98,21 @@ class So101Kinematics:
         offset = self.grasp_point if offset is None else np.asarray(offset, dtype=np.float64)
         matrix = self.gripper_matrix(joints)
         return np.einsum("...ij,j->...i", matrix[..., :3, :3], offset) + matrix[..., :3, 3]
+
+    def jacobian(self, joints: np.ndarray) -> np.ndarray:
+        """(6,) physical radians → (6, 6): rows the gripper link's linear then angular velocity in the root
+        frame, columns the joints (the gripper's column is zero). What a damped least-squares IK step
+        (Isaac Lab's DifferentialIK "dls") needs, on the twin's model."""
+        joints = np.asarray(joints, dtype=np.float64)
+        if joints.shape != (len(TWIN_JOINT_NAMES),) or not np.all(np.isfinite(joints)):
+            raise ValueError(f"joints must be {len(TWIN_JOINT_NAMES)} finite radians, got {joints}")
+        self._one(joints)
+        mujoco.mj_comPos(self._model, self._data)
+        linear, angular = np.zeros((3, self._model.nv)), np.zeros((3, self._model.nv))
+        mujoco.mj_jacBody(self._model, self._data, linear, angular, self._end_effector)
+        root = self._data.xmat[self._root].reshape(3, 3).T
+        dofs = [self._model.jnt_dofadr[self._model.joint(name).id] for name in TWIN_JOINT_NAMES]
+        return np.vstack([root @ linear[:, dofs], root @ angular[:, dofs]])
 
     def _pads_midpoint(self) -> np.ndarray:
         self._data.qpos[:] = 0.0

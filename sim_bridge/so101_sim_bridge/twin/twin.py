@@ -178,11 +178,19 @@ class MujocoTwin:
         with self._lock:
             return self._data.body(body).xpos.copy()
 
-    def reset_objects(self) -> None:
-        """Every object back to its pose in the scene file, at rest (an operator resetting the table between demos)."""
+    def reset_objects(self, poses: Mapping[str, Sequence[float]] | None = None) -> None:
+        """Every object back to its pose in the scene file, or to `poses` (name → [x y z qw qx qy qz], robot
+        root frame; e.g. tasks.randomized_poses), at rest: an operator resetting the table between demos."""
+        poses = dict(poses or {})
+        unknown = set(poses) - set(self._objects)
+        if unknown:
+            raise ValueError(f"unknown object(s) {sorted(unknown)}; the scene has {', '.join(self._objects)}")
         with self._lock:
-            for address in self._objects.values():
-                self._data.qpos[address:address + 7] = self._model.qpos0[address:address + 7]
+            for name, address in self._objects.items():
+                pose = np.asarray(poses.get(name, self._model.qpos0[address:address + 7]), dtype=np.float64)
+                if pose.shape != (7,) or not np.all(np.isfinite(pose)):
+                    raise ValueError(f"{name}: a pose is 7 finite values [x y z qw qx qy qz], got {pose}")
+                self._data.qpos[address:address + 7] = np.concatenate([pose[:3], pose[3:] / np.linalg.norm(pose[3:])])
             for joint in range(self._model.njnt):
                 if self._model.jnt_type[joint] == mujoco.mjtJoint.mjJNT_FREE:
                     dof = self._model.jnt_dofadr[joint]

@@ -94,7 +94,7 @@ def test_objects_rest_on_the_table():
         twin.step(1.0)
         end = twin.body_position("red_cube")
     assert end == pytest.approx(start, abs=2e-3)
-    assert end[2] == pytest.approx(0.0125, abs=2e-3)
+    assert end[2] == pytest.approx(0.02, abs=2e-3)
 
 
 @pytest.mark.parametrize("bad", [dict(cameras=(TwinCameraConfig("wrist"), TwinCameraConfig("wrist"))),
@@ -206,7 +206,7 @@ def test_object_poses_are_the_scene_objects_in_the_robot_frame():
         for name, pose in poses.items():
             assert pose.shape == (7,) and np.linalg.norm(pose[3:]) == pytest.approx(1.0)
             assert pose[:3] == pytest.approx(twin.body_position(name))
-        assert poses["red_cube"][:3] == pytest.approx([0.25, 0.0, 0.0125], abs=2e-3)
+        assert poses["red_cube"][:3] == pytest.approx([0.25, 0.0, 0.02], abs=2e-3)
 
 
 def test_forward_kinematics_is_the_twins_gripper_link_in_the_base_frame():
@@ -247,3 +247,27 @@ def test_reset_objects_puts_them_back_at_rest():
             assert pose == pytest.approx(start[name])
         twin.step(0.5)
         assert twin.object_poses()["red_cube"][:3] == pytest.approx(start["red_cube"][:3], abs=2e-3), "at rest"
+        moved = start["red_cube"] + [0.03, -0.02, 0, 0, 0, 0, 0]
+        twin.reset_objects({"red_cube": moved})  # a randomized reset (tasks.randomized_poses)
+        assert twin.object_poses()["red_cube"] == pytest.approx(moved)
+        with pytest.raises(ValueError, match="unknown object"):
+            twin.reset_objects({"orange": moved})
+
+
+def test_the_jacobian_is_the_derivative_of_forward_kinematics():
+    from so101_sim_bridge.geometry import pose_to_matrix, rotation_vector
+    from so101_sim_bridge.twin.kinematics import So101Kinematics
+
+    kinematics = So101Kinematics()
+    joints = np.array([0.3, -0.4, 0.5, 1.0, 0.2, 0.0])
+    jacobian, base = kinematics.jacobian(joints), kinematics.gripper_matrix(joints)
+    step = 1e-6
+    for j in range(6):
+        moved = joints.copy()
+        moved[j] += step
+        after = kinematics.gripper_matrix(moved)
+        assert (after[:3, 3] - base[:3, 3]) / step == pytest.approx(jacobian[:3, j], abs=1e-5)
+        rotation = after[:3, :3] @ base[:3, :3].T
+        assert rotation_vector(rotation) / step == pytest.approx(jacobian[3:, j], abs=1e-5)
+    assert np.allclose(jacobian[:, 5], 0.0), "the gripper joint moves the jaw, not the gripper link"
+    assert pose_to_matrix(kinematics.gripper_pose(joints)) == pytest.approx(base)

@@ -82,12 +82,12 @@ def test_manual_marks_make_one_rising_edge_each_and_segments_end_where_mimic_cut
 def test_success_and_randomization():
     task = load_task(DEMO_TASK)
     block = np.array([0.22, -0.12, 0.01, 1, 0, 0, 0])
-    on_top = {"red_cube": block + [0, 0, 0.0325, 0, 0, 0, 0], "blue_block": block}
+    on_top = {"red_cube": block + [0, 0, 0.03, 0, 0, 0, 0], "blue_block": block}
     assert is_success(task, 0.9, on_top)
     assert not is_success(task, -0.6, on_top), "still holding it"
     assert is_success(task, 0.0, on_top), "home, jaws half open"
-    assert not is_success(task, 0.9, {**on_top, "red_cube": block + [0.05, 0, 0.0325, 0, 0, 0, 0]})
-    nominal = {"red_cube": np.array([0.25, 0, 0.0125, 1, 0, 0, 0]), "blue_block": block, "green_cylinder": block}
+    assert not is_success(task, 0.9, {**on_top, "red_cube": block + [0.05, 0, 0.03, 0, 0, 0, 0]})
+    nominal = {"red_cube": np.array([0.25, 0, 0.02, 1, 0, 0, 0]), "blue_block": block, "green_cylinder": block}
     poses = randomized_poses(task, nominal, np.random.default_rng(3))
     assert np.abs(poses["red_cube"][:2] - nominal["red_cube"][:2]).max() <= 0.03
     assert np.linalg.norm(poses["red_cube"][3:]) == pytest.approx(1.0)
