@@ -82,7 +82,7 @@ class So101Ik:
         joints = np.asarray(seed, dtype=np.float64).copy()
         joints[:ARM_JOINTS] = np.clip(joints[:ARM_JOINTS], self._low, self._high)
         for iteration in range(config.max_iterations + 1):
-            matrix, jacobian = self.kinematics.gripper_jacobian(joints)
+            matrix, jacobian = self.kinematics.gripper_matrix(joints), self.kinematics.jacobian(joints)
             error, rows = self._error_and_rows(matrix, jacobian[:, :ARM_JOINTS], target)
             position_error, axis_error, roll_error = (float(np.linalg.norm(error[:3])), float(np.linalg.norm(error[3:6])),
                                                       abs(float(error[6])))
@@ -93,7 +93,7 @@ class So101Ik:
             settled = np.abs(moved - joints[:ARM_JOINTS]).max() < config.min_step_rad
             joints[:ARM_JOINTS] = moved
             if settled:  # the rest of the error is out of a 5-DoF arm's (or its limits') reach
-                matrix, _ = self.kinematics.gripper_jacobian(joints)
+                matrix = self.kinematics.gripper_matrix(joints)
                 error, _ = self._error_and_rows(matrix, jacobian[:, :ARM_JOINTS], target)
                 position_error, axis_error = float(np.linalg.norm(error[:3])), float(np.linalg.norm(error[3:6]))
                 roll_error = abs(float(error[6]))

@@ -43,7 +43,6 @@ class So101Kinematics:
         self._data = mujoco.MjData(self._model)
         joints = [self._model.joint(name) for name in TWIN_JOINT_NAMES]
         self._qpos = np.array([self._model.jnt_qposadr[joint.id] for joint in joints])
-        self._dofs = np.array([self._model.jnt_dofadr[joint.id] for joint in joints])
         # The twin's physical → model offset (twin.MODEL_OFFSET_JOINTS: the gripper's mid-range).
         gripper = self._model.joint("gripper")
         self._offset = np.zeros(len(TWIN_JOINT_NAMES))
@@ -71,23 +70,6 @@ class So101Kinematics:
     def joint_ranges(self) -> np.ndarray:
         """(6, 2) each joint's [low, high] in physical radians (the MJCF's ranges, as the twin clamps to them)."""
         return self._model.jnt_range[[self._model.joint(name).id for name in TWIN_JOINT_NAMES]] - self._offset[:, None]
-
-    def gripper_jacobian(self, joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(6,) physical radians → the gripper link's (4, 4) pose and (6, 6) Jacobian, both in the robot root frame.
-
-        Jacobian rows: the link origin's linear velocity (m/s), then its angular velocity (rad/s),
-        per unit velocity of each joint (columns in TWIN_JOINT_NAMES order); what inverse
-        kinematics steps with (so101_sim_bridge.mimicgen.ik).
-        """
-        joints = np.asarray(joints, dtype=np.float64)
-        if joints.shape != (len(TWIN_JOINT_NAMES),) or not np.all(np.isfinite(joints)):
-            raise ValueError(f"joints must be {len(TWIN_JOINT_NAMES)} finite radians, got {joints}")
-        matrix = self._one(joints)
-        mujoco.mj_comPos(self._model, self._data)  # mj_jacBody reads the frames mj_comPos sets
-        linear, angular = np.zeros((3, self._model.nv)), np.zeros((3, self._model.nv))
-        mujoco.mj_jacBody(self._model, self._data, linear, angular, self._end_effector)
-        root_rotation_t = self._data.xmat[self._root].reshape(3, 3).T
-        return matrix, np.vstack([root_rotation_t @ linear[:, self._dofs], root_rotation_t @ angular[:, self._dofs]])
 
     def gripper_pose(self, joints: np.ndarray) -> np.ndarray:
         """(..., 6) physical radians → (..., 7) [x, y, z, qw, qx, qy, qz] in the robot root frame."""

@@ -116,18 +116,6 @@ def ik():
     return So101Ik()
 
 
-def test_the_jacobian_matches_finite_differences(ik):
-    kinematics = ik.kinematics
-    joints = np.array([0.2, -0.4, 0.5, 1.0, -0.7, 0.1])
-    matrix, jacobian = kinematics.gripper_jacobian(joints)
-    for j in range(6):
-        step = np.zeros(6)
-        step[j] = 1e-6
-        moved = kinematics.gripper_matrix(joints + step)
-        assert (moved[:3, 3] - matrix[:3, 3]) / 1e-6 == pytest.approx(jacobian[:3, j], abs=1e-5)
-        assert rotation_vector(moved[:3, :3] @ matrix[:3, :3].T) / 1e-6 == pytest.approx(jacobian[3:, j], abs=1e-5)
-
-
 def test_ik_reaches_reachable_poses_within_half_a_millimetre(ik):
     rng = np.random.default_rng(3)
     low, high = ik.kinematics.joint_ranges.T
