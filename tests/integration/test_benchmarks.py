@@ -15,6 +15,7 @@ SHORT_RUNS = {
     "teleop_latency": ["--seconds", "2", "--domain-id", "{domain}"],
     "twin_lag": ["--seconds", "2", "--frames", "2", "--domain-id", "{domain}"],
     "record_throughput": ["--seconds", "2", "--capacity-steps", "20", "--domain-id", "{domain}"],
+    "mimicgen_throughput": ["--seeds", "1", "--trials", "2", "--camera-demos", "1", "--camera-fps", "2"],
 }
 
 
