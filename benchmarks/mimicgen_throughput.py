@@ -4,8 +4,9 @@ Run as `python benchmarks/mimicgen_throughput.py`. The seeds are `so101 demo`'s:
 pick-and-place recorded in the twin as the demo records it (leisaac profile, 60 rows/s from a
 4 fps recording, the demo's task; so101_bringup.demo.scripted_seeds), --seeds demos of them, or a
 file given with --seed-file (e.g. out/demo/latest/demos/so101_demos.hdf5). The task is the demo's
-with both objects randomized by ±3 cm in x and y and ±30° in yaw, and Isaac Lab's
-generation_guarantee off, so a run is exactly --trials trials.
+as it ships: both objects randomized by ±3 cm in x and y, the cube (which the jaws must meet
+square) also by ±30° in yaw; with Isaac Lab's generation_guarantee off, so a run is exactly
+--trials trials.
 
 One run, three generations of the same seed:
 1. --trials trials without cameras, 1 worker process (in-process);
@@ -40,12 +41,12 @@ GOALS = {"success_rate": 0.6, "successful_per_seed": 10.0, "demos_per_min_camera
 
 
 def benchmark_task(folder: Path) -> Path:
-    """The demo's task with the benchmark's randomization, every trial counted (no generation_guarantee)."""
+    """The demo's task (the cube at ±3 cm and ±30°, the block at ±3 cm), every trial counted (no generation_guarantee)."""
     from so101_sim_bridge.tasks import DEMO_TASK, task_text
 
     data = yaml.safe_load(task_text(DEMO_TASK)[0])
-    spread = {"x": [-SPREAD_M, SPREAD_M], "y": [-SPREAD_M, SPREAD_M], "yaw": [-SPREAD_YAW_RAD, SPREAD_YAW_RAD]}
-    data["randomization"] = {"red_cube": spread, "blue_block": spread}
+    position = {"x": [-SPREAD_M, SPREAD_M], "y": [-SPREAD_M, SPREAD_M]}
+    data["randomization"] = {"red_cube": {**position, "yaw": [-SPREAD_YAW_RAD, SPREAD_YAW_RAD]}, "blue_block": position}
     data["datagen"]["generation_guarantee"] = False
     data["datagen"]["max_num_failures"] = 0
     path = folder / "benchmark_task.yaml"
@@ -118,7 +119,7 @@ def main() -> None:
         "camera_fps": args.camera_fps,
         "cameras": f"{'+'.join(CAMERAS)} {SIZE[1]}x{SIZE[0]}",
     }
-    print(f"MimicGen on the MuJoCo twin: {seed_demos} seed demos, objects ±{SPREAD_M * 100:.0f} cm / "
+    print(f"MimicGen on the MuJoCo twin: {seed_demos} seed demos, objects ±{SPREAD_M * 100:.0f} cm, the cube "
           f"±{SPREAD_YAW_RAD * 180 / 3.14159:.0f}°, {os.cpu_count()} CPUs")
     print(f"{'figure':34s} {'value':>10s} {'goal':>8s}")
     for key in ("trials", "success_rate", "successful_per_seed", "demos_per_min_no_cameras",

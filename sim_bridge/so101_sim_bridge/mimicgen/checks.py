@@ -19,7 +19,7 @@ from so101_sim_bridge.mimicgen.poses import transform_segment
 from so101_sim_bridge.mimicgen.sources import SeedDemos
 from so101_sim_bridge.tasks import TaskSpec, offset_pose
 
-REACH_TOLERANCE_M = 0.005
+REACH_TOLERANCE_M = 0.01
 ROW_STRIDE = 10
 """Every n-th row of a segment is checked (and its last): poses change little between rows."""
 
