@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-demos", type=int, help="demos to generate (default: the spec's generation_num_trials)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--task", help="task spec: a shipped id or a YAML file (default: the one the seed files name)")
-    parser.add_argument("--workers", type=int, default=1, help="local worker processes (with --ray-address: Ray "
+    parser.add_argument("--workers", type=int, default=GenerationConfig.workers, help="local worker processes (with --ray-address: Ray "
                         "tasks at a time; default the cluster's CPUs)")
     parser.add_argument("--ray-address", help="run the trials as Ray tasks on this existing cluster (host:port)")
     parser.add_argument("--resume", action="store_true", help="continue a killed or finished run in --out")
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--calibration", type=Path, help="the follower's LeRobot calibration .json (the LeRobot "
                         "copy's units)")
     parser.add_argument("--no-lerobot", action="store_true", help="write the HDF5 file only")
-    parser.add_argument("--video-codec", choices=VIDEO_CODECS, default="libsvtav1")
+    parser.add_argument("--video-codec", choices=VIDEO_CODECS, default=GenerationConfig.video_codec)
     return parser
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -209,7 +209,7 @@ class TrialRunner:
         for camera in setup.cameras:
             images = np.stack([self.twin.render(camera.name, result.physics[row]) for row in rendered_rows])
             frames[camera.name] = (images, frame_of_row - frame_of_row[0])
-        return TrialResult(**{**result.__dict__, "frames": frames})
+        return replace(result, frames=frames)
 
     def close(self) -> None:
         self.twin.close()
