@@ -5,10 +5,11 @@ leader drives the simulated arm directly, as LeIsaac does, with no follower atta
 publishes each state as a position command on `command_topic` (default /isaac_joint_command) in
 the simulator's joint names and units (SimMappingParameters), reliable, as Isaac Sim's
 subscribers require (a best-effort publisher never matches a reliable subscription). The command
-keeps the source state's stamp. With publish_rate_hz > 0 a state is sent only when 1/publish_rate_hz
-has passed since the last one sent and the others are dropped: the rate is capped while what is
-sent is never held back (a held state would reach the twin late, and the echo lag would grow by
-up to a period).
+keeps the source state's stamp. With publish_rate_hz > 0 a state is sent only when its stamp is
+1/publish_rate_hz or more after the last one sent's, and the others are dropped: the rate is capped
+in the source's time, what is sent is never held back (a held state would reach the twin late, and
+the echo lag would grow by up to a period), and states delivered in a burst after a stall still
+bring the twin near the newest one (an arrival-time cap would send the burst's oldest).
 
 Reads `state_topic` (default /isaac_joint_states) back with a best-effort subscription, which
 matches whatever reliability the simulator publishes with, and publishes:
@@ -59,7 +60,7 @@ class TwinBridgeNode(So101Node):
         self.rejected = 0
         self.sim_mismatch: str | None = None
         self.last_source_at: float | None = None
-        self._last_sent = float("-inf")  # monotonic time of the last command, rate-limited mode
+        self._last_sent_stamp = float("-inf")  # source stamp of the last command, rate-limited mode
         self.source_topic = self.config.source_topic.name
         self.commands = publisher(self, SIM_JOINT_COMMAND, name=self.config.command_topic)
         self.tracking = publisher(self, TWIN_TRACKING)
@@ -81,11 +82,11 @@ class TwinBridgeNode(So101Node):
             self.get_logger().warning(f"{self.config.source} state ignored: {exc}", throttle_duration_sec=1.0)
             return
         self.last_source_at = time.time()
-        now = time.monotonic()
-        if self.config.publish_rate_hz > 0 and now - self._last_sent < 1.0 / self.config.publish_rate_hz:
-            return  # capped: dropped, the next state will do
-        self._last_sent = now
-        self.send(positions, seconds_from_stamp(msg.header.stamp))
+        stamp = seconds_from_stamp(msg.header.stamp)
+        if self.config.publish_rate_hz > 0 and 0 <= stamp - self._last_sent_stamp < 1.0 / self.config.publish_rate_hz:
+            return  # capped: dropped, the next state will do (a stamp going back, a restarted source, is sent)
+        self._last_sent_stamp = stamp
+        self.send(positions, stamp)
 
     def send(self, positions: np.ndarray, stamp: float) -> None:
         self.commands.publish(joint_state(self.mapping.names, self.mapping.to_sim(positions), stamp))
