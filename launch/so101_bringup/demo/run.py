@@ -192,9 +192,9 @@ class _Demo:
     def augment_seed_demos(self) -> None:
         """MimicGen on the twin (so101-mimicgen): the seed demos multiplied in worker processes, with its report.
 
-        The follower holds meanwhile. A seed file the generator cannot use (a demo recorded under
-        load whose subtask signals came out wrong) skips the phase with the reason, like the
-        validators' verdicts: the replay still runs.
+        The follower holds meanwhile. Seed demos whose subtask signals never rose (a grasp missed
+        under load) are left out by the generator; with none usable the phase is skipped with the
+        reason, like the validators' verdicts: the replay still runs.
         """
         count = self.config.generated_demos
         if not count:

@@ -111,8 +111,8 @@ def generate(config: GenerationConfig, say: Say = print) -> GenerationSummary:
     for index in sorted(done):
         tally.add(done[index])
         tally.kept += int("demo" in done[index])
-    if seeds.left_out:
-        say(f"left out (success=False): {', '.join(seeds.left_out)}")
+    for left_out in seeds.left_out:
+        say(f"left out: {left_out}")
     say(f"so101-mimicgen: task {seeds.task.id}, {len(seeds.demos)} seed demo(s) at {seeds.fps} rows/s, "
         f"{run_plan.num_demos} demos wanted, seed {run_plan.seed}, cameras "
         f"{', '.join(f'{c.name} {c.width}x{c.height}' for c in run_plan.cameras) or 'none'}"

@@ -10,10 +10,11 @@ writes it with a task spec (or after `so101-dataset annotate`). Per demo, genera
 - the subtask boundaries: subtask i ends one row after its signal's first rise (tasks.segment_ends,
   as generate_dataset.py cuts them), the last one with the demo.
 
-Everything is checked here, before any trial runs: a file without annotations, signals that do
-not rise exactly once or leave no room for the subtask offsets, files that disagree about the
-task, rate or units, each raise MimicGenError naming the file, the demo and what to do. Demos
-with success=False are left out, as Isaac Lab's tools do.
+Everything is checked here, before any trial runs: a file without annotations, or files that
+disagree about the task, rate or units, raise MimicGenError naming the file, the demo and what to
+do. Demos with success=False, and demos whose signals do not rise exactly once or leave no room
+for the subtask offsets (a grasp that failed while recording), are left out with the reason, as
+Isaac Lab's annotation drops them; no usable demo at all is an error listing why.
 """
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ class SeedDemos:
     """(height, width) of the seeds' images; None without cameras."""
     instruction: str
     left_out: tuple[str, ...] = field(default=())
-    """Demos not used (success=False)."""
+    """Demos not used, each with the reason."""
 
 
 def seed_task(paths: Sequence[Path], task_reference: str | Path | None = None) -> tuple[TaskSpec, str]:
@@ -124,14 +125,18 @@ def load_seeds(paths: Sequence[Path], task_reference: str | Path | None = None) 
             for demo in demos(file):
                 name = f"{path.name}:{demo.name.rpartition('/')[2]}"
                 if not bool(demo.attrs.get("success", True)):
-                    left_out.append(name)
+                    left_out.append(f"{name} (success=False)")
                     continue
-                sources.append(_source(demo, name, path, task, units))
+                try:
+                    sources.append(_source(demo, name, path, task, units))
+                except UnusableDemo as exc:
+                    left_out.append(str(exc))
+                    continue
                 if len(sources) == 1:
                     cameras, image_size = _cameras(demo, first)
                     instruction = str(demo.attrs.get("instruction", "")) or instruction
     if not sources:
-        raise MimicGenError(f"no successful demo in {', '.join(map(str, paths))} to generate from")
+        raise MimicGenError(f"no usable seed demo in {', '.join(map(str, paths))}: {'; '.join(left_out) or 'no demos'}")
     recorded = first.get("recorded_fps", fps)
     return SeedDemos(
         task=task, task_yaml=task_yaml, demos=tuple(sources), files=paths, env_args=dict(first),
@@ -194,13 +199,17 @@ def _source(demo: h5py.Group, name: str, path: Path, task: TaskSpec, units) -> S
     )
 
 
+class UnusableDemo(MimicGenError):
+    """A demo whose subtask signals generation cannot cut (left out, as Isaac Lab's annotation drops it)."""
+
+
 def _subtask_ends(name: str, task: TaskSpec, signals: Mapping[str, np.ndarray], rows: int) -> tuple[int, ...]:
     """generate_dataset.py's segment ends, with the checks it would fail on (§2), as messages."""
     for signal, values in signals.items():
         rises = np.flatnonzero(np.diff(values.astype(np.int8)) == 1)
         falls = np.flatnonzero(np.diff(values.astype(np.int8)) == -1)
         if values[0] or len(rises) != 1 or len(falls):
-            raise MimicGenError(
+            raise UnusableDemo(
                 f"{name}: subtask signal {signal} must start False and rise exactly once (it "
                 f"{'starts True' if values[0] else f'rises {len(rises)} time(s) and falls {len(falls)}'}); "
                 "re-annotate the demo (so101-dataset annotate) or leave it out"
@@ -209,7 +218,7 @@ def _subtask_ends(name: str, task: TaskSpec, signals: Mapping[str, np.ndarray], 
     offsets = [subtask.subtask_term_offset_range for subtask in task.subtasks]
     for i in range(1, len(ends)):
         if ends[i - 1] + offsets[i - 1][1] >= ends[i] + offsets[i][0]:
-            raise MimicGenError(
+            raise UnusableDemo(
                 f"{name}: subtask {task.subtasks[i - 1].name!r} ends at row {ends[i - 1]} and "
                 f"{task.subtasks[i].name!r} at row {ends[i]}: too close for the offset range "
                 f"{list(offsets[i - 1])}; narrow subtask_term_offset_range or re-annotate"

@@ -204,6 +204,23 @@ def test_a_seed_file_without_annotations_is_refused_with_how_to_annotate(twin_ru
     assert_nothing_written(tmp_path / "out")
 
 
+def test_a_demo_whose_signals_never_rise_is_left_out_with_the_reason(seed_file, tmp_path):
+    seeds = tmp_path / "seeds.hdf5"
+    shutil.copyfile(seed_file, seeds)
+    with h5py.File(seeds, "a") as file:
+        file.copy(file["data/demo_0"], "data/demo_1")  # a second demo whose grasp failed while recording
+        file["data/demo_1/obs/datagen_info/subtask_term_signals/grasp_red_cube"][...] = False
+    loaded = load_seeds([seeds])
+    assert [demo.name for demo in loaded.demos] == ["seeds.hdf5:demo_0"]
+    assert loaded.left_out == ("seeds.hdf5:demo_1: subtask signal grasp_red_cube must start False and rise exactly "
+                               "once (it rises 0 time(s) and falls 0); re-annotate the demo (so101-dataset annotate) "
+                               "or leave it out",)
+    with h5py.File(seeds, "a") as file:
+        file["data/demo_0/obs/datagen_info/subtask_term_signals/grasp_red_cube"][...] = False
+    with pytest.raises(MimicGenError, match="no usable seed demo in .*demo_0: .*; .*demo_1: "):
+        load_seeds([seeds])
+
+
 def test_a_task_naming_objects_the_scene_lacks_is_refused(seed_file, tmp_path):
     task = spec_with(tmp_path, lambda d: d["scene"]["objects"].update(purple_ball="Ball"))
     with pytest.raises(MimicGenError, match=r"names object\(s\) \['purple_ball'\] that the twin's scene lacks"):
