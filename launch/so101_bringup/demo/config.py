@@ -35,7 +35,7 @@ class DemoConfig:
     """None: DEMO_DOMAIN_ID when emulated, else $ROS_DOMAIN_ID (so `so101 status` sees real arms)."""
     seed: int = 0
     uart_timing: bool = True
-    generated_demos: int = 6
+    generated_demos: int = 4
     """Demos MimicGen makes from the seed demos on the twin (so101-mimicgen); 0: no augmentation phase."""
 
     def __post_init__(self) -> None:

@@ -230,7 +230,7 @@ def test_a_task_naming_objects_the_scene_lacks_is_refused(seed_file, tmp_path):
 
 def test_unreachable_randomization_ranges_are_refused(seed_file, tmp_path):
     task = spec_with(tmp_path, lambda d: d["randomization"]["red_cube"].update(x=[0.3, 0.4]))
-    with pytest.raises(MimicGenError, match=r"randomization of red_cube cannot be reached: .* x \+0\.[34]00 m.*misses by"):
+    with pytest.raises(MimicGenError, match=r"randomization of red_cube cannot be reached: .* x \+0\.[34]00 m.*missed by"):
         generate(settings(seed_file, tmp_path / "out", task=str(task)), say=lambda line: None)
     assert_nothing_written(tmp_path / "out")
 
