@@ -28,7 +28,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -139,8 +139,8 @@ def generate(config: GenerationConfig, say: Say = print) -> GenerationSummary:
         files["lerobot"] = str(_lerobot_copy(config, calibration))
     summary = GenerationSummary(tally, stopped, tally.kept - kept_before, seconds, {}, files)
     report = write_report(config, seeds, run_plan, summary, executor_name(config))
-    return GenerationSummary(tally, stopped, summary.generated, seconds, report,
-                             {**files, "report_json": report["files"]["json"], "report_png": report["files"]["png"]})
+    return replace(summary, report=report, files={**files, "report_json": report["files"]["json"],
+                                                  "report_png": report["files"]["png"]})
 
 
 def executor_name(config: GenerationConfig) -> str:
