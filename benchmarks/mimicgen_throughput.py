@@ -41,7 +41,7 @@ GOALS = {"success_rate": 0.6, "successful_per_seed": 10.0, "demos_per_min_camera
 
 
 def benchmark_task(folder: Path) -> Path:
-    """The demo's task (the cube at ±3 cm and ±30°, the block at ±3 cm), every trial counted (no generation_guarantee)."""
+    """The demo's task (the cube at ±3 cm and ±30°, the block at ±3 cm), every trial counted (no guarantee)."""
     from so101_sim_bridge.tasks import DEMO_TASK, task_text
 
     data = yaml.safe_load(task_text(DEMO_TASK)[0])

@@ -50,9 +50,9 @@ def check_reachable(seeds: SeedDemos, nominal: dict[str, np.ndarray], ik: So101I
                 raise MimicGenError(
                     f"randomization of {subtask.object_ref} cannot be reached: with the object moved by "
                     f"x {dx:+.3f} m, y {dy:+.3f} m, yaw {np.degrees(yaw):+.0f}°, subtask {subtask.name!r} of every "
-                    f"seed leaves the arm's reach (at best {name}: the gripper at {np.round(pose[:3, 3], 3).tolist()} m, "
-                    f"row {row}, missed by {error * 100:.1f} cm); narrow randomization.{subtask.object_ref} in "
-                    f"{task.source}"
+                    f"seed leaves the arm's reach (at best {name}: the gripper at "
+                    f"{np.round(pose[:3, 3], 3).tolist()} m, row {row}, missed by {error * 100:.1f} cm); narrow "
+                    f"randomization.{subtask.object_ref} in {task.source}"
                 )
 
 

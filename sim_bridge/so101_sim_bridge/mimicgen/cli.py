@@ -37,8 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-demos", type=int, help="demos to generate (default: the spec's generation_num_trials)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--task", help="task spec: a shipped id or a YAML file (default: the one the seed files name)")
-    parser.add_argument("--workers", type=int, default=GenerationConfig.workers, help="local worker processes (with --ray-address: Ray "
-                        "tasks at a time; default the cluster's CPUs)")
+    parser.add_argument("--workers", type=int, default=GenerationConfig.workers,
+                        help="local worker processes (with --ray-address: Ray tasks at a time, default the "
+                             "cluster's CPUs)")
     parser.add_argument("--ray-address", help="run the trials as Ray tasks on this existing cluster (host:port)")
     parser.add_argument("--resume", action="store_true", help="continue a killed or finished run in --out")
     parser.add_argument("--seed", type=int, help="random seed (default: the spec's datagen seed)")

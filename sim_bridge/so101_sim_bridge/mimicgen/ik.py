@@ -14,8 +14,9 @@ order of priority:
 
 Each iteration is a damped least-squares step (Δq = Jᵀ(JJᵀ + λ²I)⁻¹e, as LeIsaac's differential
 IK with its λ = 0.01) for the position on the five arm joints from the analytic Jacobian, the
-orientation step projected into that step's null space, then the joints are clamped to their ranges, so a solution never leaves them; it stops at `position_tolerance_m`
-and `axis_tolerance_rad`, when the joints stop moving (the rest of the error is out of reach),
+orientation step projected into that step's null space, then the joints are clamped to their
+ranges, so a solution never leaves them; it stops at `position_tolerance_m` and
+`axis_tolerance_rad`, when the joints stop moving (the rest of the error is out of reach),
 or after `max_iterations`. Warm-started from the previous waypoint's
 solution, a trajectory needs one to three iterations per waypoint. The gripper joint is not
 part of the solve (the generator copies the source's gripper actions).
@@ -84,8 +85,8 @@ class So101Ik:
         for iteration in range(config.max_iterations + 1):
             matrix, jacobian = self.kinematics.gripper_matrix(joints), self.kinematics.jacobian(joints)
             error, rows = self._error_and_rows(matrix, jacobian[:, :ARM_JOINTS], target)
-            position_error, axis_error, roll_error = (float(np.linalg.norm(error[:3])), float(np.linalg.norm(error[3:6])),
-                                                      abs(float(error[6])))
+            position_error, axis_error = float(np.linalg.norm(error[:3])), float(np.linalg.norm(error[3:6]))
+            roll_error = abs(float(error[6]))
             done = position_error <= config.position_tolerance_m and axis_error <= config.axis_tolerance_rad
             if done or iteration == config.max_iterations:
                 break

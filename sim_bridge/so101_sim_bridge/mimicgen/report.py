@@ -107,6 +107,7 @@ def _trajectories(top, side, config: GenerationConfig, seeds: SeedDemos, records
             side.plot(path[:, 0], path[:, 2], color=color)
             for name in dict.fromkeys(record["sources"]):
                 seed_path = sources[name].eef_pose[:, :3, 3]
-                top.plot(seed_path[:, 0], seed_path[:, 1], color=color, linestyle="--", alpha=0.6, label=f"  from {name}")
+                top.plot(seed_path[:, 0], seed_path[:, 1], color=color, linestyle="--", alpha=0.6,
+                         label=f"  from {name}")
                 side.plot(seed_path[:, 0], seed_path[:, 2], color=color, linestyle="--", alpha=0.6)
     top.legend(fontsize=7)

@@ -1,4 +1,4 @@
-"""One generation trial on the MuJoCo twin: Isaac Lab Mimic's DataGenerator.generate (docs/reference/datasets-mimic.md §3).
+"""One generation trial on the MuJoCo twin: Isaac Lab Mimic's DataGenerator.generate (datasets-mimic.md §3).
 
 A trial, given its index:
 
@@ -116,7 +116,11 @@ def as_stored(mapping: SimMapping, joints: np.ndarray) -> np.ndarray:
 
 
 def apply_action(twin: MujocoTwin, action: np.ndarray, dt_s: float) -> None:
-    """Command one row's joint targets (stamped now, so the twin's servo model feeds their velocity forward) and step."""
+    """Command one row's joint targets and step one row of physics.
+
+    Unstamped, so the twin holds them as given, as Isaac Lab's PD drive takes its targets: with
+    stamps its servo model would feed forward the velocity between consecutive targets, and the
+    per-row action noise would kick the jaws (the velocity of noise)."""
     twin.set_targets(TWIN_JOINT_NAMES, action)
     twin.step(dt_s)
 
@@ -200,7 +204,7 @@ class TrialRunner:
         )
 
     def render(self, result: TrialResult) -> TrialResult:
-        """The result with its frames: each camera at camera_fps, each row showing the newest frame (sample and hold)."""
+        """The result with its frames: each camera at camera_fps, each row showing the newest (sample and hold)."""
         setup = self.setup
         rows = len(result.physics)
         frame_of_row = np.floor(np.arange(rows) * min(setup.camera_fps, setup.fps) / setup.fps).astype(np.int64)

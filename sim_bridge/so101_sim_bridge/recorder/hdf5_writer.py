@@ -18,9 +18,9 @@ it unreadable, all of it. So the main file is never open while an episode record
 streams, as recorded (stamps, joints, commands, object poses in ROS units, camera frames), into
 its own staging file beside it (`<name>.recording`; chunked, lzf; frames as they come, the small
 per-step values in blocks of `flush_every` steps, flushed each block); stop lays the finished
-episode out into the main file as data/demo_<i> and sets its attributes, closes the main file and deletes the staging file. SIGKILL while recording leaves
-the main file closed and intact and a stale staging file, which the next writer on that path
-deletes (the unfinished episode is dropped, with a warning). The only window is the copy at stop,
+episode out into the main file as data/demo_<i> and sets its attributes, closes the main file
+and deletes the staging file. SIGKILL while recording leaves the main file closed and intact and
+a stale staging file, which the next writer on that path deletes (the unfinished episode is dropped, with a warning). The only window is the copy at stop,
 which is short and checked for free space first. While recording, an episode is stopped with
 DiskFullError before free space falls below min_free_bytes, because HDF5 handles a write that fails
 on a full disk badly (the file cannot be closed cleanly); ENOSPC itself is still reported the same way.

@@ -148,7 +148,8 @@ def is_success(task: TaskSpec, gripper_rad: float, objects: Mapping[str, np.ndar
     )
 
 
-def randomized_poses(task: TaskSpec, nominal: Mapping[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def randomized_poses(task: TaskSpec, nominal: Mapping[str, np.ndarray],
+                     rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Object poses (twin name → (7,)) for one reset: each nominal pose moved by the task's randomization."""
     poses = {name: np.asarray(pose, dtype=np.float64).copy() for name, pose in nominal.items()}
     for name, ranges in task.randomization.items():

@@ -21,7 +21,6 @@ from so101_sim_bridge.mimicgen.poses import (
 )
 from so101_sim_bridge.mimicgen.selection import select_source
 from so101_sim_bridge.tasks import offset_pose
-from so101_sim_bridge.twin.kinematics import So101Kinematics
 
 finite = st.floats(-1.0, 1.0, allow_nan=False)
 poses7 = st.tuples(finite, finite, finite, finite, finite, finite, finite).filter(
@@ -77,7 +76,8 @@ def test_noise_moves_the_pose_by_about_its_scale_and_keeps_a_rotation():
     pose = pose_to_matrix([0.2, 0.0, 0.1, 0.0, 1.0, 0.0, 0.0])
     noisy = np.array([add_pose_noise(pose, 0.01, rng) for _ in range(400)])
     assert np.std(noisy[:, :3, 3] - pose[:3, 3]) == pytest.approx(0.01, rel=0.15)
-    assert np.einsum("nij,nkj->nik", noisy[:, :3, :3], noisy[:, :3, :3]) == pytest.approx(np.tile(np.eye(3), (400, 1, 1)))
+    rotations = noisy[:, :3, :3]
+    assert np.einsum("nij,nkj->nik", rotations, rotations) == pytest.approx(np.tile(np.eye(3), (400, 1, 1)))
     assert add_pose_noise(pose, 0.0, rng) == pytest.approx(pose)
 
 

@@ -1,4 +1,4 @@
-"""so101-mimicgen end to end on the MuJoCo twin: output layout, replay of a generated demo, kill and resume, Ray, bad input.
+"""so101-mimicgen end to end on the twin: output layout, replay of a generated demo, kill and resume, Ray, bad input.
 
 The seed is real: the twin does the demo's pick-and-place (the scripted operator's moves) and the
 recorder records it at 30 rows/s with the demo's task spec (datagen_info, subtask signals), with
@@ -49,8 +49,9 @@ def settings(seed_file: Path, out: Path, **overrides) -> GenerationConfig:
 
 
 def cli(*args: str, env: dict | None = None, **popen) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "so101_sim_bridge.mimicgen.cli", *args], env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    return subprocess.Popen([sys.executable, "-m", "so101_sim_bridge.mimicgen.cli", *args],
+                            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **popen)
 
 
 def cli_args(seed_file: Path, out: Path, *more: str) -> list[str]:
@@ -148,8 +149,8 @@ def ray_head():
     port, agent, metrics, runtime_env = free_ports(4)
     temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must stay short
     head = subprocess.Popen(
-        [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", "--port", str(port), "--num-cpus", "2",
-         "--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", temp,
+        [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", "--port", str(port),
+         "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", temp,
          "--dashboard-agent-listen-port", str(agent), "--metrics-export-port", str(metrics),
          "--runtime-env-agent-port", str(runtime_env)],
         env={**os.environ, **RAY_ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -230,7 +231,8 @@ def test_a_task_naming_objects_the_scene_lacks_is_refused(seed_file, tmp_path):
 
 def test_unreachable_randomization_ranges_are_refused(seed_file, tmp_path):
     task = spec_with(tmp_path, lambda d: d["randomization"]["red_cube"].update(x=[0.3, 0.4]))
-    with pytest.raises(MimicGenError, match=r"randomization of red_cube cannot be reached: .* x \+0\.[34]00 m.*missed by"):
+    unreachable = r"randomization of red_cube cannot be reached: .* x \+0\.[34]00 m.*missed by"
+    with pytest.raises(MimicGenError, match=unreachable):
         generate(settings(seed_file, tmp_path / "out", task=str(task)), say=lambda line: None)
     assert_nothing_written(tmp_path / "out")
 
