@@ -89,7 +89,8 @@ def _failures(ax, seeds: SeedDemos, records: list[dict[str, Any]]) -> None:
     bars = ax.bar(range(len(names)), counts, color="tab:red")
     ax.bar_label(bars)
     ax.set_xticks(range(len(names)), names, rotation=15, fontsize=8)
-    ax.set(title="failures per subtask (first subtask whose term never held)", ylabel="failed trials")
+    ax.set(title="failures per subtask (first subtask whose term never held)", ylabel="failed trials",
+           ylim=(0, max(1, *counts) * 1.15))
 
 
 def _trajectories(top, side, config: GenerationConfig, seeds: SeedDemos, records: list[dict[str, Any]]) -> None:
