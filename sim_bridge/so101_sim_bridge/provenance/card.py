@@ -77,7 +77,7 @@ def _description(manifest: Manifest, dataset: dict[str, Any]) -> list[str]:
     rate = f" at {dataset['fps']} fps" if dataset.get("fps") else ""
     return [
         f"- **Made by:** {manifest.kind} with `{manifest.tool}`, {manifest.created or manifest.started}",
-        f"- **Task:** " + (f"{task['id']} (`{task['env_name']}`): \"{task['instruction']}\"; spec sha256 "
+        "- **Task:** " + (f"{task['id']} (`{task['env_name']}`): \"{task['instruction']}\"; spec sha256 "
                            f"`{task['spec_sha256']}`" if task else "none recorded"),
         f"- **Episodes:** {dataset.get('episodes', '?')} ({dataset.get('frames', '?')} frames{rate}); "
         f"cameras: {cameras}",
