@@ -14,6 +14,7 @@ from so101_bringup.demo import DemoConfig, run_demo
 from so101_bringup.share import config_path
 from so101_calibration import MOTOR_IDS
 from so101_hardware.emulator import BusEmulator, EmulatorConfig
+from so101_sim_bridge.datasets import validate
 from so101_sim_bridge.recorder import read_hdf5_demos
 from tests_support.ros import domain_for_this_process
 
@@ -34,15 +35,21 @@ def test_the_demo_records_seed_demos_replays_one_and_reports(tmp_path):
     assert {target: verdict["ok"] for target, verdict in summary.validation.items()} == {
         "isaaclab": True, "leisaac-mimic": True, "lerobot": True, "gr00t": True}, summary.validation
     assert (run_dir / "demos" / "so101_gr00t" / "meta" / "modality.json").exists()
-    # The final dataset's provenance: verified back to the recorded seed demos, and printed.
+    # The final dataset (the GR00T export of the generated demos): its provenance verified back
+    # through the generation to the recorded seed demos, and printed.
     assert summary.provenance["ok"], summary.provenance["problems"]
     chain = summary.provenance["chain"]
-    assert chain["manifest"]["tool"] == "so101-dataset to-gr00t"
-    (seeds,) = chain["sources"]
-    assert (seeds["name"], seeds["status"], seeds["manifest"]["kind"]) == ("so101_lerobot", "verified", "recording")
+    assert (chain["name"], chain["manifest"]["tool"]) == ("generated_gr00t", "so101-dataset to-gr00t")
+    (lerobot,) = chain["sources"]
+    (generated,) = lerobot["sources"]
+    assert (generated["name"], generated["status"], generated["manifest"]["tool"]) == (
+        "generated.hdf5", "verified", "so101-mimicgen")
+    (seeds,) = generated["sources"]
+    assert (seeds["name"], seeds["status"], seeds["manifest"]["kind"]) == ("so101_demos.hdf5", "verified", "recording")
     assert seeds["manifest"]["simulator"]["name"] == "mujoco twin" and seeds["manifest"]["task"]["id"]
-    assert any(line.lstrip().startswith("└── so101_lerobot [lerobot-v3.0] recording") for line in lines)
+    assert any(line.lstrip().startswith("└── so101_demos.hdf5 [isaaclab-hdf5] recording") for line in lines)
     assert (run_dir / "demos" / "so101_gr00t" / "README.md").exists()
+    assert validate(run_dir / "mimicgen" / "generated_gr00t", "gr00t").ok
     # The augmentation phase: MimicGen on the twin made 2 demos from the seeds, with its report.
     assert summary.augmentation["kept"] == 2 and summary.augmentation["seed_demos"] == 2, summary.augmentation
     assert len(read_hdf5_demos(run_dir / "mimicgen" / "generated.hdf5").demos) == 2

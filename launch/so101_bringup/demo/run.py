@@ -66,6 +66,7 @@ from so101_sim_bridge.bridge import TwinBridgeConfig
 from so101_sim_bridge.datasets import Report, lerobot_to_gr00t, validate
 from so101_sim_bridge.fastdds_profile import PROFILE_FILE, profile_environment
 from so101_sim_bridge.mimicgen import GenerationConfig, MimicGenError, generate
+from so101_sim_bridge.mimicgen.config import GR00T_NAME
 from so101_sim_bridge.provenance import ChainReport, chain_json, tree_lines, verify_chain
 from so101_sim_bridge.recorder.isaaclab_layout import LEISAAC_PROFILE
 from so101_sim_bridge.tasks import DEMO_TASK
@@ -122,7 +123,7 @@ def run_demo(config: DemoConfig, say: Say = print) -> DemoSummary:
         demo.record_seed_demos()
         demo.export_and_validate()
         demo.augment_seed_demos()
-        demo.show_provenance(demo.gr00t_root)
+        demo.show_provenance(demo.final_dataset)
         demo.deploy_replay()
     return demo.finish()
 
@@ -136,6 +137,8 @@ class _Demo:
         self.lerobot_root = run_dir / "demos" / "so101_lerobot"
         self.gr00t_root = run_dir / "demos" / "so101_gr00t"
         self.mimicgen_dir = run_dir / "mimicgen"
+        self.final_dataset = self.gr00t_root
+        """The demo's final training set: the GR00T export of the generated demos, else of the seed demos."""
         self.augmentation: dict = {}
         self.reports: list[Report] = []
         self.provenance: ChainReport | None = None
@@ -242,6 +245,12 @@ class _Demo:
         if tally.kept:
             report = validate(config.hdf5_path, "isaaclab")
             self.say(f"  so101-dataset validate {config.hdf5_path.name} --for isaaclab: {report.verdict()}")
+            if "lerobot" in summary.files:
+                self.final_dataset = self.mimicgen_dir / GR00T_NAME
+                episodes = lerobot_to_gr00t(Path(summary.files["lerobot"]), self.final_dataset, show_progress=False)
+                verdict = validate(self.final_dataset, "gr00t").verdict()
+                self.say(f"  GR00T export of the generated demos: {self.final_dataset} ({episodes} episodes); "
+                         f"so101-dataset validate {GR00T_NAME} --for gr00t: {verdict}")
         else:
             self.say(f"  no trial succeeded (failures per subtask: {tally.failures_per_subtask}): the seed demos, "
                      "recorded under this machine's load, are probably poor; see the report")
@@ -359,6 +368,7 @@ class _Demo:
             "hdf5 (Isaac Lab)": self.hdf5_path,
             "lerobot dataset": self.lerobot_root,
             "gr00t export": self.gr00t_root,
+            **({"final dataset": self.final_dataset} if self.final_dataset != self.gr00t_root else {}),
             "trajectories plot": plots.save(plots.trajectories_figure(self.trace), self.run_dir / "trajectories.png"),
             "deploy plot": plots.save(plots.deploy_figure(self.trace), self.run_dir / "deploy_chunks.png"),
             "latency plot": plots.save(plots.latency_figure(latencies), self.run_dir / "latency.png"),

@@ -17,9 +17,10 @@ import sys
 from pathlib import Path
 
 from so101_sim_bridge.datasets import DatasetError
-from so101_sim_bridge.mimicgen.config import GenerationConfig
+from so101_sim_bridge.mimicgen.config import GR00T_NAME, GenerationConfig
 from so101_sim_bridge.mimicgen.errors import MimicGenError
 from so101_sim_bridge.mimicgen.generate import DONE, generate
+from so101_sim_bridge.provenance import ProvenanceError
 from so101_sim_bridge.recorder.errors import RecorderError
 from so101_sim_bridge.recorder.video import VIDEO_CODECS
 from so101_sim_bridge.twin import TWIN_CAMERAS
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "copy's units)")
     parser.add_argument("--no-lerobot", action="store_true", help="write the HDF5 file only")
     parser.add_argument("--video-codec", choices=VIDEO_CODECS, default=GenerationConfig.video_codec)
+    parser.add_argument("--provenance", type=Path, metavar="FILE",
+                        help="the provenance user fields (operator, consent, licence, ...; default: $SO101_PROVENANCE "
+                             "or ~/.config/so101/provenance.yaml)")
     return parser
 
 
@@ -69,10 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             cameras=() if args.no_cameras else (tuple(args.cameras) if args.cameras else None),
             image_size=args.image_size, camera_fps=args.camera_fps, keep_failed=args.keep_failed,
             max_failures=args.max_failures, calibration=args.calibration, lerobot=not args.no_lerobot,
-            video_codec=args.video_codec,
+            video_codec=args.video_codec, provenance_file=args.provenance,
         )
         summary = generate(config)
-    except (MimicGenError, DatasetError, RecorderError) as exc:
+    except (MimicGenError, DatasetError, RecorderError, ProvenanceError) as exc:
         print(f"{PROGRAM}: {exc}", file=sys.stderr)
         return 1
     tally = summary.tally
@@ -81,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, path in summary.files.items():
         print(f"  {name}: {path}")
     if "lerobot" in summary.files:
-        print(f"  GR00T: so101-dataset to-gr00t {summary.files['lerobot']} {config.out / 'generated_gr00t'}")
+        print(f"  GR00T: so101-dataset to-gr00t {summary.files['lerobot']} {config.out / GR00T_NAME}")
     if summary.stopped != DONE:
         print(f"{PROGRAM}: gave up after {tally.failures} failures (--max-failures) with {tally.successes} of "
               f"{summary.report['num_demos']} successes; see {summary.files['report_png']}", file=sys.stderr)

@@ -18,6 +18,8 @@ from so101_sim_bridge.twin import TWIN_CAMERAS, TwinCameraConfig
 
 HDF5_NAME = "generated.hdf5"
 LEROBOT_NAME = "generated_lerobot"
+GR00T_NAME = "generated_gr00t"
+"""Where the CLI suggests the GR00T export of the LeRobot copy goes (so101-dataset to-gr00t); the demo puts it there."""
 TRIALS_NAME = "trials.jsonl"
 REPORT_JSON = "report.json"
 REPORT_PNG = "report.png"
@@ -47,6 +49,8 @@ class GenerationConfig:
     lerobot: bool = True
     video_codec: str = "libsvtav1"
     show_progress: bool = True
+    provenance_file: Path | None = None
+    """The provenance user fields' YAML (operator, consent, licence...); None: $SO101_PROVENANCE or the default file."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seeds", tuple(Path(p) for p in self.seeds))

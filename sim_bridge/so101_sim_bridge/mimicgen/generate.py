@@ -42,10 +42,12 @@ from so101_sim_bridge.mimicgen.config import GenerationConfig, GenerationPlan, p
 from so101_sim_bridge.mimicgen.errors import MimicGenError
 from so101_sim_bridge.mimicgen.executors import InProcess, LocalProcesses, RayCluster
 from so101_sim_bridge.mimicgen.ik import So101Ik
+from so101_sim_bridge.mimicgen.manifest import generation_manifest, with_outcome
 from so101_sim_bridge.mimicgen.output import GeneratedDemos, check_resumable, finished_trials
 from so101_sim_bridge.mimicgen.report import write_report
 from so101_sim_bridge.mimicgen.sources import SeedDemos, load_seeds, seed_task
 from so101_sim_bridge.mimicgen.trial import TrialResult, TrialSetup
+from so101_sim_bridge.provenance import ProvenanceError, load_user_fields, write_hdf5_provenance
 from so101_sim_bridge.twin import MujocoTwin, TwinConfig
 
 Say = Callable[[str], None]
@@ -105,6 +107,10 @@ def generate(config: GenerationConfig, say: Say = print) -> GenerationSummary:
     check_resumable(config, run_plan.provenance())
     _check_reach(seeds)
     calibration = _calibration(config)
+    try:
+        user = load_user_fields(config.provenance_file)
+    except ProvenanceError as exc:
+        raise MimicGenError(f"provenance: {exc}") from None
     config.out.mkdir(parents=True, exist_ok=True)
     done = finished_trials(config) if config.resume else {}
     tally = Tally()
@@ -122,7 +128,8 @@ def generate(config: GenerationConfig, say: Say = print) -> GenerationSummary:
         start_joints=seeds.demos[0].initial_joints, mapping=seeds.mapping, run_seed=run_plan.seed,
         run_id=uuid.uuid4().hex, cameras=run_plan.cameras, camera_fps=run_plan.camera_fps,
     )
-    output = GeneratedDemos(config, run_plan, seeds)
+    output = GeneratedDemos(config, run_plan, seeds,
+                            generation_manifest(config, run_plan, seeds, executor_name(config), user))
     started = time.perf_counter()
     kept_before = tally.kept
     try:
@@ -135,8 +142,12 @@ def generate(config: GenerationConfig, say: Say = print) -> GenerationSummary:
         output.close()
     seconds = time.perf_counter() - started
     files = {"hdf5": str(config.hdf5_path), "trials": str(config.trials_path)}
+    if tally.kept and output.provenance is not None:
+        outcome = {"trials": tally.trials, "successes": tally.successes, "kept": tally.kept, "stopped": stopped,
+                   "failures_per_subtask": tally.failures_per_subtask}
+        write_hdf5_provenance(config.hdf5_path, with_outcome(output.provenance, outcome))
     if config.lerobot and tally.successes:
-        files["lerobot"] = str(_lerobot_copy(config, calibration))
+        files["lerobot"] = str(_lerobot_copy(config, calibration, user))
     summary = GenerationSummary(tally, stopped, tally.kept - kept_before, seconds, {}, files)
     report = write_report(config, seeds, run_plan, summary, executor_name(config))
     return replace(summary, report=report, files={**files, "report_json": report["files"]["json"],
@@ -232,12 +243,13 @@ def _calibration(config: GenerationConfig):
         raise MimicGenError(f"--calibration {config.calibration}: {exc}") from None
 
 
-def _lerobot_copy(config: GenerationConfig, calibration) -> Path:
+def _lerobot_copy(config: GenerationConfig, calibration, user) -> Path:
     """The LeRobot v3 copy of the successful demos, made anew from the HDF5 file (a resumed run replaces it)."""
     if config.lerobot_path.exists():
         shutil.rmtree(config.lerobot_path)
     try:
-        hdf5_to_lerobot(config.hdf5_path, config.lerobot_path, calibration, video_codec=config.video_codec)
+        hdf5_to_lerobot(config.hdf5_path, config.lerobot_path, calibration, video_codec=config.video_codec,
+                        calibration_file=config.calibration, user=user, show_progress=config.show_progress)
     except DatasetError as exc:
         raise MimicGenError(f"LeRobot copy: {exc}") from None
     return config.lerobot_path

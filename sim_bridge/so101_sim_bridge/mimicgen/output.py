@@ -27,6 +27,7 @@ from so101_sim_bridge.mimicgen.config import GenerationConfig, GenerationPlan
 from so101_sim_bridge.mimicgen.errors import MimicGenError
 from so101_sim_bridge.mimicgen.sources import SeedDemos
 from so101_sim_bridge.mimicgen.trial import TrialResult
+from so101_sim_bridge.provenance import Manifest
 from so101_sim_bridge.recorder.episode import EpisodeInfo, EpisodeOutcome, Step
 from so101_sim_bridge.recorder.hdf5_writer import Hdf5DemoWriter, Hdf5WriterConfig
 from so101_sim_bridge.recorder.isaaclab_layout import LayoutConfig
@@ -66,7 +67,7 @@ def demo_records(path: Path) -> Iterator[dict[str, Any]]:
 class GeneratedDemos:
     """Writes kept trials as demos and the others as lines of trials.jsonl (module doc)."""
 
-    def __init__(self, config: GenerationConfig, plan: GenerationPlan, seeds: SeedDemos):
+    def __init__(self, config: GenerationConfig, plan: GenerationPlan, seeds: SeedDemos, manifest: Manifest):
         self._config = config
         self._instruction = seeds.instruction
         self._fps = seeds.fps
@@ -78,7 +79,7 @@ class GeneratedDemos:
                  PROVENANCE: provenance}
         self._writer = Hdf5DemoWriter(
             Hdf5WriterConfig(config.hdf5_path, resume=config.resume, layout=layout, fps=seeds.fps,
-                             extra_env_args=extra),
+                             extra_env_args=extra, provenance=manifest),
             seeds.mapping,
         )
         self._trials = config.trials_path.open("a", encoding="utf-8")
@@ -109,6 +110,11 @@ class GeneratedDemos:
         """Note a trial not kept as a demo (flushed, so a kill after this line does not run it again)."""
         self._trials.write(json.dumps(result.record()) + "\n")
         self._trials.flush()
+
+    @property
+    def provenance(self) -> Manifest | None:
+        """The file's manifest as the writer keeps it (a resumed file is one of its sources)."""
+        return self._writer.provenance
 
     def close(self) -> None:
         self._trials.close()

@@ -29,6 +29,7 @@ from so101_sim_bridge.datasets.isaaclab_file import file_units
 from so101_sim_bridge.geometry import relative_pose
 from so101_sim_bridge.mimicgen import GenerationConfig, MimicGenError, generate, replay_actions
 from so101_sim_bridge.mimicgen.sources import load_seeds
+from so101_sim_bridge.provenance import GENERATION, verify_chain
 from so101_sim_bridge.recorder import read_hdf5_demos
 from so101_sim_bridge.recorder.isaaclab_layout import LayoutConfig
 from so101_sim_bridge.tasks import DEMO_TASK, is_success, load_task, task_text
@@ -139,6 +140,12 @@ def test_a_killed_run_resumes_without_losing_or_repeating_a_demo(seed_file, gene
     after = trial_numbers(hdf5)
     assert after[:len(before)] == before and len(set(after)) == len(after) == 3, "kept, not repeated"
     assert not (out / "generated.hdf5.recording").exists()
+    chain = verify_chain(hdf5, show_progress=False)
+    resumed_run = chain.root
+    (killed_run,) = [node for node in resumed_run.children if node.status == "in place"]
+    assert chain.ok and (resumed_run.manifest.kind, killed_run.manifest.kind) == (GENERATION, GENERATION)
+    assert killed_run.name == "generated.hdf5", "the killed run's manifest, as its file was resumed"
+    assert resumed_run.manifest.settings["outcome"]["kept"] == 3 and "outcome" not in killed_run.manifest.settings
     for resumed, uninterrupted in zip(demo_actions(hdf5), demo_actions(generated[0] / "generated.hdf5")):
         np.testing.assert_array_equal(resumed, uninterrupted)
 

@@ -19,10 +19,12 @@ from markdown_it import MarkdownIt
 from so101_calibration import write_calibration_file
 from so101_sim_bridge.datasets import annotate_file, hdf5_to_lerobot, lerobot_to_gr00t, validate
 from so101_sim_bridge.datasets.cli import main
+from so101_sim_bridge.mimicgen import GenerationConfig, generate
 from so101_sim_bridge.provenance import (
     ANNOTATION,
     CARD_NAME,
     CONVERSION,
+    GENERATION,
     HDF5_MANIFEST,
     MANIFEST_NAME,
     RECORDING,
@@ -104,6 +106,36 @@ def test_the_chain_from_the_gr00t_export_back_to_the_seed_demos_verifies(chain):
     lines = tree_lines(gr00t)
     assert lines[1].startswith("└── lerobot [lerobot-v3.0] conversion (so101-dataset to-lerobot)")
     assert "human seed demos, operator op-017, consent forms/2025-03/op-017" in lines[-1]
+
+
+def test_generated_demos_chain_back_through_the_annotation_to_the_human_seed_demos(chain, tmp_path):
+    generator = tmp_path / "generator.yaml"
+    generator.write_text("operator: gen-3\n")
+    out = tmp_path / "mimicgen"
+    summary = generate(GenerationConfig(seeds=(chain["seeds"],), out=out, num_demos=1, seed=5, cameras=(),
+                                        calibration=chain["calibration"], provenance_file=generator,
+                                        show_progress=False), say=lambda line: None)
+    assert summary.tally.kept == 1
+    gr00t = out / "generated_gr00t"
+    lerobot_to_gr00t(out / "generated_lerobot", gr00t, show_progress=False)
+    report = verify_chain(gr00t, show_progress=False)
+    assert report.ok, report.problems
+    assert [node.manifest.kind for node in report.root.walk()] == [CONVERSION, CONVERSION, GENERATION, ANNOTATION,
+                                                                   RECORDING]
+    generated = report.root.children[0].children[0]
+    assert (generated.name, generated.status) == ("generated.hdf5", "verified")
+    assert generated.children[0].status == "verified", "the seed file is hashed as the run read it"
+    manifest = generated.manifest
+    assert manifest.tool == "so101-mimicgen" and manifest.user["operator"] == "gen-3"
+    assert manifest.task["id"] == DEMO_TASK and manifest.simulator["name"] == "mujoco twin"
+    settings = manifest.settings
+    assert [s["name"] for s in settings["subtasks"]] == [s.name for s in load_task(DEMO_TASK).subtasks]
+    assert {"selection_strategy", "action_noise", "num_interpolation_steps"} <= set(settings["subtasks"][0])
+    assert settings["randomization"] and settings["num_demos"] == 1 and settings["seed_demos"]
+    outcome = settings["outcome"]
+    assert (outcome["kept"], outcome["stopped"]) == (1, "done") and outcome["trials"] >= 1
+    assert list(report.root.walk())[-1].manifest.user["operator"] == "op-017", "the human demos' operator, unchanged"
+    assert "generated.hdf5 [isaaclab-hdf5] generation (so101-mimicgen)" in tree_lines(report.root)[2]
 
 
 def test_the_recorders_lerobot_dataset_and_the_exports_stay_loadable(chain):
