@@ -10,7 +10,7 @@ PACKAGE = "so101_sim_bridge"
 setup(
     name=PACKAGE,
     version="0.1.0",
-    description="Digital-twin bridge (Isaac Sim or embedded MuJoCo) and seed-demo recorder for SO-101.",
+    description="Digital-twin bridge (Isaac Sim or embedded MuJoCo), seed-demo recorder and MimicGen for SO-101.",
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(exclude=["test", "tests"]),
@@ -39,12 +39,17 @@ setup(
         "rich>=11",
         "rosbags>=0.11,<0.12",
         "opencv-python-headless>=4.5",
+        # so101-mimicgen's report.
+        "matplotlib>=3.5",
     ],
+    # so101-mimicgen --ray-address: trials as Ray tasks on an existing cluster (pinned in requirements-dev.txt).
+    extras_require={"ray": ["ray>=2.60,<3"]},
     zip_safe=False,
     entry_points={
         "console_scripts": [
             "so101-twin-camera-rate = so101_sim_bridge.twin.camera_rate:main",
             "so101-dataset = so101_sim_bridge.datasets.cli:main",
+            "so101-mimicgen = so101_sim_bridge.mimicgen.cli:main",
             "twin_bridge_node = so101_sim_bridge.nodes.twin_bridge_node:main",
             "mujoco_twin_node = so101_sim_bridge.nodes.mujoco_twin_node:main",
             "recorder_node = so101_sim_bridge.nodes.recorder_node:main",

@@ -41,6 +41,10 @@ FOLLOWER_GAINS: dict[str, int] = {"P_Coefficient": 16, "I_Coefficient": 0, "D_Co
 # Follower gripper only: limits that stop a stalled gripper from overheating (LeRobot ≥ 0.4.2).
 FOLLOWER_GRIPPER_PROTECTION: dict[str, int] = {"Max_Torque_Limit": 500, "Protection_Current": 250, "Overload_Torque": 25}
 
+CONNECT_GRACE_S = 1.0
+"""How long connect() keeps pinging silent motors before they count as missing: a servo just
+powered, or a bus process starved of CPU while a whole graph starts, can miss its first pings."""
+
 STATE_REGISTERS = ("Present_Position", "Present_Velocity", "Present_Load")
 TORQUE_REGISTERS = ("Torque_Enable", "Acceleration")  # adjacent RAM (40, 41): one SYNC_READ
 RAM_SETTINGS = {name: value for name, value in COMMON_MOTOR_SETTINGS.items() if register(name).area is Area.RAM}
@@ -103,12 +107,17 @@ class SO101Arm:
         """
         self.bus.open()
         found: dict[int, int] = {}
-        missing: dict[int, str] = {}
-        for joint in self.joints:
-            try:
-                found[joint.motor_id] = self.bus.ping(joint.motor_id)
-            except BusError:
-                missing[joint.motor_id] = joint.name
+        missing = {joint.motor_id: joint.name for joint in self.joints}
+        deadline = time.monotonic() + CONNECT_GRACE_S
+        while missing:
+            for motor_id in list(missing):
+                try:
+                    found[motor_id] = self.bus.ping(motor_id)
+                    del missing[motor_id]
+                except BusError:
+                    pass
+            if time.monotonic() >= deadline:
+                break
         if missing:
             diagnosis = self._diagnose_missing(missing)
             self.bus.close()

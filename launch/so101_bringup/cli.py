@@ -22,7 +22,7 @@ def _demo(args: argparse.Namespace) -> int:
         leader_port=args.leader_port, follower_port=args.follower_port,
         leader_calibration=args.leader_calibration, follower_calibration=args.follower_calibration,
         leader_id=args.leader_id, follower_id=args.follower_id, allow_motion=args.allow_motion,
-        rerun=args.rerun, domain_id=args.domain_id, seed=args.seed,
+        rerun=args.rerun, domain_id=args.domain_id, seed=args.seed, generated_demos=args.generated_demos,
     )
     try:
         summary = run_demo(config)
@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--out", default="out/demo", help="report folder; each run makes <out>/<date-time> (default out/demo)")
     demo.add_argument("--episodes", type=int, default=3, help="seed demos to record (default 3)")
+    demo.add_argument("--generated-demos", type=int, default=4,
+                      help="demos MimicGen makes from the seed demos on the twin, so101-mimicgen (default 4; 0: none)")
     demo.add_argument("--episode-seconds", type=float, default=10.0,
                       help="real arms: seconds per recorded demo (emulated: the scripted pick-and-place, 10 s + 1 s at rest)")
     demo.add_argument("--deploy-seconds", type=float, default=None,

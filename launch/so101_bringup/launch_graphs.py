@@ -158,11 +158,14 @@ def twin_graph(args: TwinArgs) -> Graph:
     With sim:=isaac the MuJoCo twin is left out: Isaac Sim, started on its own (README), serves
     the same topics. The recorder records the simulator's joint states in the bridge's sim mapping
     and converts units with the follower's calibration (both linked). With sim:=isaac it times
-    samples on arrival, because Isaac stamps its joint states and images with simulation time.
+    samples on arrival, because Isaac stamps its joint states and images with simulation time. The
+    recorder names the simulator in its datasets' provenance (`simulator`: the sim argument).
     """
     teleop = teleop_graph(replace(args, rerun=False, rviz=False))  # added below (rerun with the twin's cameras too)
-    on_arrival: dict[str, ParameterValue] = {"stamp_on_arrival": True} if args.sim == "isaac" else {}
-    recorder = NodeSpec(SIM_BRIDGE, "recorder_node", "recorder", args.namespace, parameters=on_arrival,
+    given: dict[str, ParameterValue] = {"simulator": args.sim}
+    if args.sim == "isaac":
+        given["stamp_on_arrival"] = True
+    recorder = NodeSpec(SIM_BRIDGE, "recorder_node", "recorder", args.namespace, parameters=given,
                         param_files=(_file(args.recorder_params_file, "recorder.yaml"),))
     graph = with_simulator(teleop, args) + Graph((recorder,))
     graph = link_parameters(graph, "follower", "recorder", ARM_PARAMETERS)

@@ -8,6 +8,8 @@ then the explicit parameters (JSON is valid YAML, which is how --ros-args reads 
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
 import signal
@@ -20,6 +22,19 @@ from so101_bringup.graph_spec import NodeSpec, ToolSpec
 from so101_bringup.tools import tool_executable
 
 STOP_TIMEOUT_S = 10.0
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _stop_with_the_runner() -> None:
+    """In the child, before exec: SIGINT when the runner's process dies (SIGKILL, a crash).
+
+    Without it a runner killed without its teardown leaves its nodes running, orphaned and still
+    on the graph's domain, where the next graph on that domain talks to them (seen here: a
+    recorder left by a killed benchmark answered another run's recorder/start for hours). SIGINT,
+    not SIGKILL: the node still makes its hardware safe (the follower releases torque).
+    """
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
 
 
 def node_command(spec: NodeSpec | ToolSpec) -> list[str]:
@@ -43,12 +58,16 @@ def node_command(spec: NodeSpec | ToolSpec) -> list[str]:
 
 class NodeProcess:
     """A started child process running one node; stop() sends SIGINT (the node releases what it
-    holds, as on Ctrl-C), then kills it if it has not exited within STOP_TIMEOUT_S."""
+    holds, as on Ctrl-C), then kills it if it has not exited within STOP_TIMEOUT_S. On Linux the
+    node also gets SIGINT if the thread that started it dies first (prctl PDEATHSIG: start graphs
+    from a thread that outlives them, e.g. the main thread)."""
 
     def __init__(self, spec: NodeSpec | ToolSpec, domain_id: int, environment: Mapping[str, str] | None = None):
         self.spec = spec
         environment = {**os.environ, **(environment or {}), "ROS_DOMAIN_ID": str(domain_id)}
-        self.process = subprocess.Popen(node_command(spec), env=environment, stdin=subprocess.DEVNULL)
+        on_linux = sys.platform.startswith("linux")
+        self.process = subprocess.Popen(node_command(spec), env=environment, stdin=subprocess.DEVNULL,
+                                        preexec_fn=_stop_with_the_runner if on_linux else None)
 
     def exited_early(self) -> int | None:
         """The exit code if the node has already stopped by itself, else None."""

@@ -8,6 +8,7 @@ and build the mapping the same way, through so101_calibration (the only place un
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from so101_calibration import (
     SIM_JOINT_NAMES,
@@ -60,8 +61,15 @@ class SimMappingParameters:
     def load_arm_calibration(self, role: ArmRole) -> ArmCalibration:
         """The calibration of arm_id, by default the arm nodes' default id: the role's name (CalibrationError
         says where it looked)."""
-        calibration, _source = load_calibration(role, self.arm_id or role.value, self.calibration or None)
-        return calibration
+        return self.locate_arm_calibration(role)[0]
+
+    def locate_arm_calibration(self, role: ArmRole) -> tuple[ArmCalibration, Path]:
+        """load_arm_calibration's calibration, and the file it was read from."""
+        return load_calibration(role, self.arm_id_for(role), self.calibration or None)
+
+    def arm_id_for(self, role: ArmRole) -> str:
+        """arm_id, or the arm nodes' default id: the role's name."""
+        return self.arm_id or role.value
 
     def build_mapping(self, role: ArmRole) -> SimMapping:
         """The SimMapping; leisaac units load the calibration of `role`'s arm (the arm the radians come from)."""

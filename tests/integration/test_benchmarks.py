@@ -17,6 +17,7 @@ SHORT_RUNS = {
     "record_throughput": ["--seconds", "2", "--capacity-steps", "20", "--domain-id", "{domain}"],
     "image_messages": ["--rounds", "3"],
     "fault_soak": ["--seconds", "30", "--fault-period-s", "2", "--domain-id", "{domain}"],  # and {domain} + 1
+    "mimicgen_throughput": ["--seeds", "1", "--trials", "2", "--camera-demos", "1", "--camera-fps", "2"],
 }
 
 

@@ -38,6 +38,7 @@ from so101_hardware.ros.endpoints import client, interface_class
 from so101_hardware.ros.qos import qos_profile
 from so101_sim_bridge.datasets import validate
 from so101_sim_bridge.datasets.cli import main
+from so101_sim_bridge.provenance import verify_chain
 from tests_support.ros import domain_for_this_process, spin_until
 
 TIMEOUT_S = 60.0
@@ -133,6 +134,13 @@ def test_a_bag_of_a_real_run_converts_to_hdf5_and_lerobot(tmp_path):
             assert demo["obs/wrist"].shape[1:] == (240, 320, 3)
             assert demo["obs/datagen_info/eef_pose/so101_follower"].shape == (rows, 4, 4)
             assert abs(demo["actions"][()]).max() > 0.05, "the teleop commands, not zeros"
+        # Both outputs are conversions of the bag, an unknown source (ros2 bag writes no manifest), verified.
+        for dataset in (hdf5, lerobot):
+            report = verify_chain(dataset, show_progress=False)
+            assert report.ok, report.problems
+            assert (report.root.manifest.kind, report.root.manifest.tool) == ("conversion", "so101-dataset from-bag")
+            (bag_node,) = report.root.children
+            assert bag_node.manifest is None and bag_node.status == "verified" and bag_node.format == "rosbag2"
     assert results["mcap"] == results["sqlite3"], "both storage formats give the same dataset"
 
 

@@ -14,15 +14,18 @@ from so101_bringup.demo import DemoConfig, run_demo
 from so101_bringup.share import config_path
 from so101_calibration import MOTOR_IDS
 from so101_hardware.emulator import BusEmulator, EmulatorConfig
+from so101_sim_bridge.datasets import validate
+from so101_sim_bridge.recorder import read_hdf5_demos
 from tests_support.ros import domain_for_this_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(420)
 def test_the_demo_records_seed_demos_replays_one_and_reports(tmp_path):
     lines: list[str] = []
-    summary = run_demo(DemoConfig(out_dir=tmp_path, episodes=2, domain_id=domain_for_this_process()), lines.append)
+    summary = run_demo(DemoConfig(out_dir=tmp_path, episodes=2, generated_demos=2, domain_id=domain_for_this_process()),
+                       lines.append)
 
     run_dir = (tmp_path / "latest").resolve()
     assert summary.demos_saved == {"hdf5_demos": 2, "lerobot_episodes": 2}
@@ -32,6 +35,25 @@ def test_the_demo_records_seed_demos_replays_one_and_reports(tmp_path):
     assert {target: verdict["ok"] for target, verdict in summary.validation.items()} == {
         "isaaclab": True, "leisaac-mimic": True, "lerobot": True, "gr00t": True}, summary.validation
     assert (run_dir / "demos" / "so101_gr00t" / "meta" / "modality.json").exists()
+    # The final dataset (the GR00T export of the generated demos): its provenance verified back
+    # through the generation to the recorded seed demos, and printed.
+    assert summary.provenance["ok"], summary.provenance["problems"]
+    chain = summary.provenance["chain"]
+    assert (chain["name"], chain["manifest"]["tool"]) == ("generated_gr00t", "so101-dataset to-gr00t")
+    (lerobot,) = chain["sources"]
+    (generated,) = lerobot["sources"]
+    assert (generated["name"], generated["status"], generated["manifest"]["tool"]) == (
+        "generated.hdf5", "verified", "so101-mimicgen")
+    (seeds,) = generated["sources"]
+    assert (seeds["name"], seeds["status"], seeds["manifest"]["kind"]) == ("so101_demos.hdf5", "verified", "recording")
+    assert seeds["manifest"]["simulator"]["name"] == "mujoco twin" and seeds["manifest"]["task"]["id"]
+    assert any(line.lstrip().startswith("└── so101_demos.hdf5 [isaaclab-hdf5] recording") for line in lines)
+    assert (run_dir / "demos" / "so101_gr00t" / "README.md").exists()
+    assert validate(run_dir / "mimicgen" / "generated_gr00t", "gr00t").ok
+    # The augmentation phase: MimicGen on the twin made 2 demos from the seeds, with its report.
+    assert summary.augmentation["kept"] == 2 and summary.augmentation["seed_demos"] == 2, summary.augmentation
+    assert len(read_hdf5_demos(run_dir / "mimicgen" / "generated.hdf5").demos) == 2
+    assert (run_dir / "mimicgen" / "report.png").exists() and (run_dir / "mimicgen" / "generated_lerobot").is_dir()
     # The twin's goals are reported (met or not: the figures depend on the machine's load; the
     # servo model's own tracking is checked without timing in tests/unit/demo/test_operator.py).
     assert set(summary.twin_goals) == {"twin_vs_follower_p99_rad", "follower_to_twin_echo_p50_ms"}
@@ -79,6 +101,7 @@ def test_the_demo_on_given_ports_lets_the_operator_move_the_leader(tmp_path):
             bus.stop()
     assert not summary.emulated and summary.goals_checked == 0, "the demo did not start these buses"
     assert summary.demos_saved == {"hdf5_demos": 1, "lerobot_episodes": 1}
+    assert "rise" in summary.augmentation["skipped"], "a still leader grasps nothing: no seed to generate from"
     assert summary.chunks_received >= 1
     assert max(max(counts.values(), default=0) for counts in summary.safety_counters.values()) < 1_000
 
@@ -89,6 +112,7 @@ def test_the_demo_on_given_ports_lets_the_operator_move_the_leader(tmp_path):
         (["--leader-port", "/dev/null"], "give both --leader-port and --follower-port"),
         (["--leader-port", "/dev/a", "--follower-port", "/dev/b"], "pass --allow-motion"),
         (["--episodes", "0"], "episodes must be at least 1"),
+        (["--generated-demos", "-1"], "generated_demos must be 0"),
     ],
 )
 def test_the_demo_refuses_bad_arguments_before_touching_anything(tmp_path, capsys, arguments, message):

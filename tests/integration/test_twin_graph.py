@@ -25,7 +25,7 @@ def test_mujoco_twin_graph_is_teleop_then_twin_bridge_and_recorder():
     assert dict(graph.node("twin_bridge").parameters) == same_arm
     bridge_mapping = {"sim_names": "so101", "sim_units": "physical", "sim_map": "",
                       "state_topic": SIM_JOINT_STATES.name}
-    assert dict(graph.node("recorder").parameters) == {**same_arm, **bridge_mapping}
+    assert dict(graph.node("recorder").parameters) == {"simulator": "mujoco", **same_arm, **bridge_mapping}
     assert graph.node("mujoco_twin").param_files == (config_path("mujoco_twin.yaml"),)
     assert graph.node("recorder").param_files == (config_path("recorder.yaml"),)
 
@@ -43,6 +43,7 @@ def test_with_isaac_sim_the_mujoco_twin_is_left_out_and_samples_are_timed_on_arr
     graph = twin_graph(parse_arguments(TwinArgs, {"sim": "isaac"}))
     assert [node.name for node in graph.nodes] == ["leader", "follower", "teleop", "twin_bridge", "recorder"]
     assert graph.node("recorder").parameters["stamp_on_arrival"] is True
+    assert graph.node("recorder").parameters["simulator"] == "isaac", "named in the recorded datasets' provenance"
 
 
 def test_an_unknown_simulator_is_refused_naming_the_choices():

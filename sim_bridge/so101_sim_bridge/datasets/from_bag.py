@@ -10,6 +10,9 @@ Time is the messages' header stamps (or the bag's receive times with stamp_on_ar
 Topic names are the recorder's parameters resolved in `namespace` ("/" by default), so the
 recorder.yaml that recorded live converts the bag too. A bag missing a topic is refused with
 the bag's topic list and which parameter to set; nothing is left behind (output.whole_output).
+
+Both outputs' provenance is a conversion step (the recorder's manifest, settings.recording_manifest)
+whose source is the bag, hashed: an unknown source, since ros2 bag record writes no manifest.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from so101_hardware.cameras import Frame
 from so101_hardware.cameras.pixels import rgb_from_buffer
 from so101_sim_bridge.datasets.errors import DatasetError
 from so101_sim_bridge.datasets.output import whole_output
+from so101_sim_bridge.provenance import CONVERSION, Source, source_of
 from so101_sim_bridge.recorder.recorder import DemoRecorder, EpisodeSummary
 from so101_sim_bridge.recorder.settings import RecorderNodeConfig, open_recorder
 
@@ -58,7 +62,8 @@ def bag_to_datasets(bag: Path, out: Path, config: RecorderNodeConfig, namespace:
             hdf5_path=str(partial / HDF5_NAME) if config.hdf5_path else "",
             lerobot_root=str(partial / LEROBOT_NAME) if config.lerobot_root else "",
         )
-        summary = _replay(bag, config, namespace, success, show_progress)
+        origin = source_of(bag, partial / HDF5_NAME, show_progress=show_progress)
+        summary = _replay(bag, config, namespace, success, show_progress, origin)
         if not any(place is not None for place in summary.saved_as):
             raise DatasetError(f"{bag}: the episode was not kept ({summary.steps} aligned steps; "
                                f"dropped for missing streams: {dict(summary.alignment.missing)})")
@@ -67,7 +72,8 @@ def bag_to_datasets(bag: Path, out: Path, config: RecorderNodeConfig, namespace:
     return BagConversion(1, summary, hdf5, lerobot)
 
 
-def _replay(bag: Path, config: RecorderNodeConfig, namespace: str, success: bool, show_progress: bool) -> EpisodeSummary:
+def _replay(bag: Path, config: RecorderNodeConfig, namespace: str, success: bool, show_progress: bool,
+            origin: Source) -> EpisodeSummary:
     try:
         reader = AnyReader([bag])
         reader.open()
@@ -75,7 +81,7 @@ def _replay(bag: Path, config: RecorderNodeConfig, namespace: str, success: bool
         raise DatasetError(f"{bag} is not a readable rosbag2 (MCAP or sqlite3): {exc}") from None
     try:
         streams = _streams(reader, config, namespace, bag)
-        recorder, mapping = open_recorder(config)
+        recorder, mapping = open_recorder(config, CONVERSION, "so101-dataset from-bag", (origin,))
         try:
             return _feed(reader, streams, recorder, mapping, config, success, show_progress)
         finally:

@@ -1,4 +1,4 @@
-"""`so101-dataset info PATH`: what a dataset holds, in a few lines (HDF5 file or LeRobot folder)."""
+"""`so101-dataset info PATH`: what a dataset holds, in a few lines (HDF5 file or LeRobot folder), and what made it."""
 from __future__ import annotations
 
 import json
@@ -10,14 +10,26 @@ import pyarrow.parquet as pq
 
 from so101_sim_bridge.datasets.errors import DatasetError
 from so101_sim_bridge.datasets.isaaclab_file import demos, env_args_of, open_demo_file
+from so101_sim_bridge.provenance import ProvenanceError, read_manifest
 
 
 def describe(path: Path) -> list[str]:
     path = Path(path)
     if path.is_dir():
-        return _lerobot(path)
+        return [*_lerobot(path), _provenance(path)]
     with open_demo_file(path) as file:
-        return _hdf5(file, path)
+        return [*_hdf5(file, path), _provenance(path)]
+
+
+def _provenance(path: Path) -> str:
+    try:
+        manifest = read_manifest(path)
+    except ProvenanceError as exc:
+        return f"  provenance: unreadable ({exc})"
+    if manifest is None:
+        return "  provenance: none (made by another tool)"
+    return (f"  provenance: {manifest.kind} by {manifest.tool}, {manifest.created}, {len(manifest.sources)} source(s); "
+            f"the chain: so101-dataset provenance {path}")
 
 
 def _hdf5(file: h5py.File, path: Path) -> list[str]:

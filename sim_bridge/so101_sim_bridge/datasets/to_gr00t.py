@@ -16,6 +16,9 @@ Videos are decoded from the shared v3 files and re-encoded per episode with H.26
 encoder, GOP 2, no B-frames): decord cannot read AV1, LeRobot's default, and cutting a shared
 file with a stream copy can add a leading frame, which GR00T's decoding by index turns into an
 offset. Frames are assigned to episodes by their time within the shared file (from/to_timestamp).
+
+Its provenance (provenance.json and the card README.md at the top) is a conversion step whose
+source is the v3 dataset (its content hash and manifest), with the task that manifest names.
 """
 from __future__ import annotations
 
@@ -33,7 +36,15 @@ from rich.progress import Progress
 
 from so101_calibration import JOINT_NAMES
 from so101_sim_bridge.datasets.errors import DatasetError
-from so101_sim_bridge.datasets.output import whole_output
+from so101_sim_bridge.datasets.output import refuse_existing, whole_output
+from so101_sim_bridge.provenance import (
+    CONVERSION,
+    UserFields,
+    load_user_fields,
+    new_manifest,
+    source_of,
+    write_folder_provenance,
+)
 from so101_sim_bridge.recorder.lerobot_writer import ACTION, IMAGE_PREFIX, STATE
 from so101_sim_bridge.recorder.video import EpisodeVideo, VideoConfig, probe_video_info
 
@@ -58,10 +69,18 @@ def modality(cameras: list[str]) -> dict[str, Any]:
     }
 
 
-def lerobot_to_gr00t(source: Path, out: Path, show_progress: bool = True) -> int:
-    """Write the GR00T layout of `source` at `out` (whole or not at all); the number of episodes."""
+def lerobot_to_gr00t(source: Path, out: Path, show_progress: bool = True, user: UserFields | None = None) -> int:
+    """Write the GR00T layout of `source` at `out` (whole or not at all); the number of episodes.
+
+    `user`: the provenance's user fields (default: the provenance file's)."""
     source = Path(source)
     info = _read_v3_info(source)
+    refuse_existing(Path(out))  # before hashing the source
+    origin = source_of(source, out, show_progress=show_progress)
+    settings = {"layout": "LeRobot v2.1 + meta/modality.json (Isaac-GR00T)", "video_codec": "h264",
+                "video_encoding": "per episode, re-encoded from the v3 files"}
+    manifest = new_manifest(CONVERSION, "so101-dataset to-gr00t", settings, user=user or load_user_fields(),
+                            task=origin.manifest.task if origin.manifest is not None else None, sources=(origin,))
     episodes = pq.read_table(source / "meta/episodes/chunk-000/file-000.parquet").to_pylist()
     episodes.sort(key=lambda e: e["episode_index"])
     if not episodes:
@@ -74,6 +93,7 @@ def lerobot_to_gr00t(source: Path, out: Path, show_progress: bool = True) -> int
         for key in cameras:
             _write_videos(source, partial, info, episodes, key, chunks, progress, frames_bar)
         _write_meta(source, partial, info, episodes, cameras, chunks)
+        write_folder_provenance(partial, manifest, name=Path(out).name, show_progress=show_progress)
     return len(episodes)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -54,6 +54,11 @@ class EpisodeInfo:
     """The language instruction (LeRobot's task)."""
     seed: int = 0
     """Isaac Lab's per-demo seed attribute; for a real-robot demo, whatever the operator chose."""
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    """More demo attributes for a writer that keeps them (the HDF5 writer), e.g. a generator's provenance."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attributes", MappingProxyType(dict(self.attributes)))
 
 
 @dataclass(frozen=True)

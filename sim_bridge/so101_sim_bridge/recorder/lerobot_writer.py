@@ -21,7 +21,8 @@ ones with success=false; a policy should not learn from them). Episodes are appe
 and video files as they are kept, rolling to a new file past the size limits; the metadata is
 written by close(), which must run for the dataset to be loadable, like LeRobot's finalize().
 A session that kept no episode leaves no dataset behind (an empty one would only block the folder
-for the next session, since datasets are not resumed).
+for the next session, since datasets are not resumed). With a manifest in the config, close()
+also writes provenance.json and the card README.md beside meta/ (so101_sim_bridge.provenance).
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from so101_calibration import JOINT_NAMES, UnitConverter
+from so101_sim_bridge.provenance import Manifest, write_folder_provenance
 from so101_sim_bridge.recorder.episode import EpisodeInfo, EpisodeOutcome, Step
 from so101_sim_bridge.recorder.errors import OutputExistsError, RecorderError, RecorderStateError
 from so101_sim_bridge.recorder.rate import DEFAULT_FPS, checked_fps
@@ -71,6 +73,8 @@ class LeRobotWriterConfig:
     data_file_size_mb: float = 100.0
     video_file_size_mb: float = 200.0
     chunks_size: int = 1000
+    provenance: Manifest | None = None
+    """The step's manifest, written with the metadata; None writes none."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -182,6 +186,8 @@ class LeRobotDatasetWriter:
         shutil.rmtree(self.root / _SCRATCH, ignore_errors=True)
         if self._episodes:
             self._write_metadata()
+            if self._config.provenance is not None:
+                write_folder_provenance(self.root, self._config.provenance, show_progress=False)
         elif not any(self.root.iterdir()):
             self.root.rmdir()
         self._closed = True

@@ -10,6 +10,11 @@ The HDF5 file's profile (isaaclab_layout.py): `default` writes the recorded step
 mapping's units; `leisaac` writes LeIsaac's units (its USD joint limits, from the follower's
 calibration) at the task's step rate. A task (`task`: a shipped id or a YAML file) names the
 Isaac task (env_name), its objects and how subtasks end, so the file carries datagen_info.
+
+Both outputs carry a provenance manifest of the recording (recording_manifest): these
+parameters, the task, the arm and its calibration's hash, the cameras, the simulator
+(`simulator`: the MuJoCo twin's model and scene hashed, or Isaac Sim's names from the
+provenance file) and the operator's fields from the provenance file (`provenance_file`).
 """
 from __future__ import annotations
 
@@ -33,6 +38,18 @@ from so101_calibration.interface_contract import (
     camera_topics,
 )
 from so101_sim_bridge.mapping import SimMappingParameters
+from so101_sim_bridge.provenance import (
+    RECORDING,
+    SIMULATORS,
+    Manifest,
+    ProvenanceError,
+    Source,
+    calibration_entry,
+    load_user_fields,
+    new_manifest,
+    simulator_entry,
+    task_reference,
+)
 from so101_sim_bridge.recorder.alignment import AlignmentConfig
 from so101_sim_bridge.recorder.episode import EpisodeWriter
 from so101_sim_bridge.recorder.errors import OutputExistsError, RecorderError
@@ -113,6 +130,13 @@ class RecorderNodeConfig(SimMappingParameters):
     keyboard: bool = field(
         default=True, metadata={"help": "B/N/R keys and a status line when stdin is a terminal"}
     )
+    simulator: str = field(
+        default="", metadata={"help": "where sim topics come from: mujoco (the twin) | isaac; empty: none (provenance)"}
+    )
+    provenance_file: str = field(
+        default="", metadata={"help": "operator, consent, licence... YAML; empty: $SO101_PROVENANCE or "
+                                      "~/.config/so101/provenance.yaml, else 'unknown'"}
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -128,6 +152,8 @@ class RecorderNodeConfig(SimMappingParameters):
             raise ValueError(f"flush_every must be >= 1 step, got {self.flush_every}")
         if self.profile not in PROFILES:
             raise ValueError(f"profile {self.profile!r} unknown; profiles are {', '.join(PROFILES)}")
+        if self.simulator and self.simulator not in SIMULATORS:
+            raise ValueError(f"simulator {self.simulator!r} unknown; use {' or '.join(SIMULATORS)}, or '' for none")
         if self.image_size and len(self.image_size) != 2:
             raise ValueError(f"image_size must be [height, width] or empty, got {list(self.image_size)}")
         object.__setattr__(self, "_task", load_task(self.task) if self.task else None)
@@ -157,18 +183,22 @@ class RecorderNodeConfig(SimMappingParameters):
                               objects=tuple(self.object_topic_map), intervention=self.record_intervention)
 
 
-def open_recorder(config: RecorderNodeConfig) -> tuple[DemoRecorder, SimMapping]:
+def open_recorder(config: RecorderNodeConfig, kind: str = RECORDING, tool: str = "recorder_node",
+                  sources: tuple[Source, ...] = ()) -> tuple[DemoRecorder, SimMapping]:
     """The recorder and its writers, and the sim mapping (for sim joint states).
 
     The follower's calibration is loaded only when something needs it (LeRobot units, leisaac sim
     units or profile). An output that already exists raises OutputExistsError before anything is
     written; an HDF5 file created here is removed again if the LeRobot dataset then cannot be created.
     Errors name the parameter (hdf5_path, lerobot_root) and say how to set it on the node.
+    Both outputs' provenance is recording_manifest's, with `kind`, `tool` and `sources` (from-bag: a conversion).
     """
     mapping_config = config.mapping_config()
     leisaac = config.profile == LEISAAC_PROFILE
     needs_calibration = bool(config.lerobot_root) or mapping_config.units is SimUnits.LEISAAC or leisaac
-    calibration = config.load_arm_calibration(ArmRole.FOLLOWER) if needs_calibration else None
+    calibration, calibration_file = (config.locate_arm_calibration(ArmRole.FOLLOWER) if needs_calibration
+                                     else (None, None))
+    provenance = recording_manifest(config, calibration_file, kind, tool, sources)
     mapping = build_sim_mapping(mapping_config, calibration)
     file_mapping = (
         build_sim_mapping(SimMappingConfig(SIM_JOINT_NAMES["so101"], SimUnits.LEISAAC), calibration) if leisaac
@@ -185,14 +215,14 @@ def open_recorder(config: RecorderNodeConfig) -> tuple[DemoRecorder, SimMapping]
                               image_size=tuple(config.image_size) if config.image_size else None)
         hdf5 = Hdf5WriterConfig(path, resume=config.resume, layout=layout, flush_every=config.flush_every,
                                 image_compression=config.hdf5_image_compression, gzip_level=config.hdf5_gzip_level,
-                                fps=config.fps, extra_env_args=extra)
+                                fps=config.fps, extra_env_args=extra, provenance=provenance)
         try:
             writers.append(_output("hdf5_path", config.hdf5_path, lambda: Hdf5DemoWriter(hdf5, file_mapping)))
         except OutputExistsError as exc:
             raise OutputExistsError(f"{exc}. {RESUME_HINT}") from None
     if config.lerobot_root:
         lerobot = LeRobotWriterConfig(Path(config.lerobot_root), fps=config.fps, video=config.video_config(),
-                                      include_failed=config.include_failed)
+                                      include_failed=config.include_failed, provenance=provenance)
         units = UnitConverter(calibration, use_degrees=config.use_degrees)
         try:
             writers.append(_output("lerobot_root", config.lerobot_root, lambda: LeRobotDatasetWriter(lerobot, units)))
@@ -201,6 +231,30 @@ def open_recorder(config: RecorderNodeConfig) -> tuple[DemoRecorder, SimMapping]
                 created.unlink(missing_ok=True)
             raise
     return DemoRecorder(config.recorder_config(), writers), mapping
+
+
+def recording_manifest(config: RecorderNodeConfig, calibration_file: Path | None, kind: str = RECORDING,
+                       tool: str = "recorder_node", sources: tuple[Source, ...] = ()) -> Manifest:
+    """The provenance of what `config` records: these parameters, the task, the arm, cameras, simulator, user fields.
+
+    The calibration's hash is recorded when the recorder loaded one (LeRobot units, leisaac units; else null);
+    the servos' model and firmware are not read by the recorder. A provenance file that is
+    missing or malformed is a RecorderError: the recording must not start under 'unknown' by mistake.
+    """
+    try:
+        user = load_user_fields(config.provenance_file or None)
+    except ProvenanceError as exc:
+        raise RecorderError(f"provenance_file: {exc}") from None
+    robot = {
+        "arm_id": config.arm_id_for(ArmRole.FOLLOWER),
+        "calibration": calibration_entry(calibration_file),
+        "servos": "not read by the recorder",
+        "cameras": [{"name": name, "topic": topic, "fps": config.fps,
+                     "image_size": list(config.image_size) or "as recorded"}
+                    for name, topic in config.camera_topic_map.items()],
+    }
+    return new_manifest(kind, tool, config, user=user, task=task_reference(config.task_spec), robot=robot,
+                        simulator=simulator_entry(config.simulator, user), sources=sources)
 
 
 def _output(parameter: str, path: str, make: Callable[[], EpisodeWriter]) -> EpisodeWriter:

@@ -10,6 +10,7 @@ from so101_sim_bridge.tasks.annotation import (
     datagen_info,
     is_success,
     manual_signals,
+    offset_pose,
     randomized_poses,
     segment_ends,
     term_signals,
@@ -26,6 +27,7 @@ from so101_sim_bridge.tasks.spec import (
     load_task,
     shipped_task_ids,
     task_from_yaml,
+    task_text,
 )
 
 DEMO_TASK = "so101_pick_red_cube"
@@ -48,9 +50,11 @@ __all__ = [
     "is_success",
     "load_task",
     "manual_signals",
+    "offset_pose",
     "randomized_poses",
     "segment_ends",
     "shipped_task_ids",
     "task_from_yaml",
+    "task_text",
     "term_signals",
 ]

@@ -26,7 +26,7 @@ import numpy as np
 
 from so101_calibration import JOINT_NAMES
 from so101_sim_bridge.geometry import pose_to_matrix
-from so101_sim_bridge.tasks.spec import ObjectRandomization, TaskSpec, TermRule
+from so101_sim_bridge.tasks.spec import TaskSpec, TermRule
 from so101_sim_bridge.twin.kinematics import So101Kinematics
 
 GRIPPER = JOINT_NAMES.index("gripper")
@@ -148,18 +148,20 @@ def is_success(task: TaskSpec, gripper_rad: float, objects: Mapping[str, np.ndar
     )
 
 
-def randomized_poses(task: TaskSpec, nominal: Mapping[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def randomized_poses(task: TaskSpec, nominal: Mapping[str, np.ndarray],
+                     rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Object poses (twin name → (7,)) for one reset: each nominal pose moved by the task's randomization."""
     poses = {name: np.asarray(pose, dtype=np.float64).copy() for name, pose in nominal.items()}
     for name, ranges in task.randomization.items():
-        poses[name] = _offset(poses[name], ranges, rng)
+        poses[name] = offset_pose(poses[name], rng.uniform(*ranges.x), rng.uniform(*ranges.y), rng.uniform(*ranges.yaw))
     return poses
 
 
-def _offset(pose: np.ndarray, ranges: ObjectRandomization, rng: np.random.Generator) -> np.ndarray:
-    pose[0] += rng.uniform(*ranges.x)
-    pose[1] += rng.uniform(*ranges.y)
-    yaw = rng.uniform(*ranges.yaw)
+def offset_pose(pose: np.ndarray, dx: float, dy: float, yaw: float) -> np.ndarray:
+    """A (7,) pose moved by (dx, dy) and turned by yaw about the world z axis (a randomization offset)."""
+    pose = np.asarray(pose, dtype=np.float64).copy()
+    pose[0] += dx
+    pose[1] += dy
     turn = np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])  # about the world z axis, w first
     w1, x1, y1, z1 = turn
     w2, x2, y2, z2 = pose[3:]

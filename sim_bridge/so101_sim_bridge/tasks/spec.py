@@ -214,16 +214,21 @@ def shipped_task_ids() -> tuple[str, ...]:
 
 def load_task(reference: str | Path) -> TaskSpec:
     """A shipped spec by id (e.g. "so101_pick_red_cube") or a YAML file by path; TaskSpecError says what is wrong."""
+    return task_from_yaml(*task_text(reference))
+
+
+def task_text(reference: str | Path) -> tuple[str, str]:
+    """The YAML text of a shipped spec or a spec file, and where it came from (what a process elsewhere loads)."""
     text_reference = str(reference)
     if text_reference in shipped_task_ids():
         resource = resources.files(SPECS_PACKAGE).joinpath(SPECS_FOLDER, f"{text_reference}.yaml")
-        return task_from_yaml(resource.read_text(encoding="utf-8"), f"{text_reference} (shipped)")
+        return resource.read_text(encoding="utf-8"), f"{text_reference} (shipped)"
     path = Path(reference)
     if not path.is_file():
         raise TaskSpecError(
             f"task {text_reference!r}: neither a shipped task ({', '.join(shipped_task_ids())}) nor a YAML file"
         )
-    return task_from_yaml(path.read_text(encoding="utf-8"), str(path))
+    return path.read_text(encoding="utf-8"), str(path)
 
 
 def task_from_yaml(text: str, source: str = "<string>") -> TaskSpec:

@@ -66,6 +66,11 @@ class So101Kinematics:
             matrices[i] = self._one(row)
         return matrices.reshape(*joints.shape[:-1], 4, 4)
 
+    @property
+    def joint_ranges(self) -> np.ndarray:
+        """(6, 2) each joint's [low, high] in physical radians (the MJCF's ranges, as the twin clamps to them)."""
+        return self._model.jnt_range[[self._model.joint(name).id for name in TWIN_JOINT_NAMES]] - self._offset[:, None]
+
     def gripper_pose(self, joints: np.ndarray) -> np.ndarray:
         """(..., 6) physical radians → (..., 7) [x, y, z, qw, qx, qy, qz] in the robot root frame."""
         return matrix_to_pose(self.gripper_matrix(joints))

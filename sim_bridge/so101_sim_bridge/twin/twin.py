@@ -85,16 +85,8 @@ class MujocoTwin:
             for j in range(self._model.njnt)
             if self._model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE
         }
-        initial = np.array([config.initial_position.get(name, 0.0) for name in TWIN_JOINT_NAMES])
-        self._data.qpos[self._qpos] = initial + self._offset
-        self._target = np.clip(initial + self._offset, *self._range.T)  # model units
-        self._target_velocity = np.zeros(len(TWIN_JOINT_NAMES))
-        self._target_stamp = np.full(len(TWIN_JOINT_NAMES), np.nan)  # twin clock; NaN: no stamp, held as given
-        self._apply_targets()
-        mujoco.mj_forward(self._model, self._data)
-        self._steps = 0
-        self._target_time = 0.0
         self._lock = threading.Lock()
+        self.reset()
         self._render_data = mujoco.MjData(self._model)
         self._renderer = TwinRenderer(self._model, config.cameras, config.shadows)
 
@@ -205,19 +197,64 @@ class MujocoTwin:
                     self._data.qvel[dof:dof + 6] = 0.0
             mujoco.mj_forward(self._model, self._data)
 
+    def reset(self, joint_positions: Sequence[float] | None = None,
+              object_poses: Mapping[str, Sequence[float]] | None = None) -> None:
+        """Start afresh at time 0, as a new twin of the same config would, without compiling the model again.
+
+        The arm rests at `joint_positions` (physical radians, TWIN_JOINT_NAMES order; None: the
+        config's initial_position) with its targets there and no command stamps; each object rests
+        at its pose in `object_poses` ([x, y, z, qw, qx, qy, qz], robot root frame), the others where
+        the scene file puts them. A generator resets once per trial (so101_sim_bridge.mimicgen).
+        """
+        config = self._config
+        if joint_positions is None:
+            initial = np.array([config.initial_position.get(name, 0.0) for name in TWIN_JOINT_NAMES])
+        else:
+            initial = np.asarray(joint_positions, dtype=np.float64)
+            if initial.shape != (len(TWIN_JOINT_NAMES),) or not np.all(np.isfinite(initial)):
+                raise ValueError(f"joint_positions must be {len(TWIN_JOINT_NAMES)} finite radians, got {initial}")
+        poses = {name: np.asarray(pose, dtype=np.float64) for name, pose in (object_poses or {}).items()}
+        unknown = set(poses) - set(self._objects)
+        if unknown:
+            raise ValueError(f"unknown object(s) {sorted(unknown)}; the scene has {', '.join(self._objects)}")
+        for name, pose in poses.items():
+            if pose.shape != (7,) or not np.all(np.isfinite(pose)) or np.linalg.norm(pose[3:]) < 1e-9:
+                raise ValueError(f"{name}: a pose is 7 finite values [x, y, z, qw, qx, qy, qz], got {pose}")
+        with self._lock:
+            mujoco.mj_resetData(self._model, self._data)  # time 0, at rest, objects as in the scene file
+            self._data.qpos[self._qpos] = initial + self._offset
+            for name, pose in poses.items():
+                address = self._objects[name]
+                self._data.qpos[address:address + 7] = np.r_[pose[:3], pose[3:] / np.linalg.norm(pose[3:])]
+            self._target = np.clip(initial + self._offset, *self._range.T)  # model units
+            self._target_velocity = np.zeros(len(TWIN_JOINT_NAMES))
+            self._target_stamp = np.full(len(TWIN_JOINT_NAMES), np.nan)  # twin clock; NaN: no stamp, held as given
+            self._steps = 0
+            self._target_time = 0.0
+            self._apply_targets()
+            mujoco.mj_forward(self._model, self._data)
+
+    def physics_state(self) -> np.ndarray:
+        """The simulation's positions (MuJoCo qpos: the arm's joints in model units, every object's pose):
+        what render() needs to draw this instant again later."""
+        with self._lock:
+            return self._data.qpos.copy()
+
     def object_poses(self) -> dict[str, np.ndarray]:
         """Each object's pose in the world (= robot root) frame: [x, y, z, qw, qx, qy, qz] (m, unit quaternion)."""
         with self._lock:
             return {name: self._data.qpos[address:address + 7].copy() for name, address in self._objects.items()}
 
-    def render(self, camera: str) -> np.ndarray:
-        """The camera's current view, H x W x 3 uint8 RGB.
+    def render(self, camera: str, physics_state: np.ndarray | None = None) -> np.ndarray:
+        """The camera's current view (or that of a physics_state() taken earlier), H x W x 3 uint8 RGB.
 
         Renders a copy of the state taken under the lock (module doc), so stepping on another
         thread goes on meanwhile; call it from one thread only (render.py).
         """
         with self._lock:
             mujoco.mj_copyData(self._render_data, self._model, self._data)
+        if physics_state is not None:
+            self._render_data.qpos[:] = physics_state
         mujoco.mj_forward(self._model, self._render_data)  # poses of the copied state, for the cameras
         return self._renderer.render(self._render_data, camera)
 

@@ -1,6 +1,8 @@
 """The SO-101 arm abstraction against emulated buses: handshake, LeRobot configuration, torque safety."""
 from __future__ import annotations
 
+import concurrent.futures
+
 import numpy as np
 import pytest
 
@@ -19,6 +21,18 @@ def arm_on(emu, role=ArmRole.FOLLOWER) -> SO101Arm:
 def test_connect_checks_every_motor(make_emulator):
     arm = arm_on(make_emulator())
     assert arm.connect() == {i: 777 for i in range(1, 7)}
+    arm.disconnect()
+
+
+def test_a_motor_that_misses_its_first_pings_is_waited_for(make_emulator):
+    """A servo just powered, or a bus starved of CPU while a graph starts, answers late: not missing."""
+    emulator = make_emulator()
+    emulator.unplug_motor(1)
+    arm = arm_on(emulator)
+    connecting = concurrent.futures.ThreadPoolExecutor(1).submit(arm.connect)
+    assert emulator.wait_until(lambda: emulator.stats.packets_in >= 4, timeout_s=5), "the arm pinged motor 1"
+    emulator.replug_motor(1)
+    assert connecting.result(timeout=10) == {i: 777 for i in range(1, 7)}
     arm.disconnect()
 
 

@@ -83,26 +83,29 @@ class TwinRun(dict):
         task = layout.task
         objects = tuple(task.scene.objects) if task else ()
         writer = Hdf5DemoWriter(Hdf5WriterConfig(path, layout=layout, fps=fps), mapping)
-        base = 1000.0
         with DemoRecorder(RecorderConfig(cameras=cameras, objects=objects), [writer]) as recorder:
-            recorder.start(base, "pick up the red cube", seed=7)
-            frame_every = round(1 / (fps * TICK_S))
-            for k, t in enumerate(self["time"]):
-                stamp = base + t
-                recorder.add_joint_state(stamp, self["joints"][k], self["velocities"][k])
-                recorder.add_action(stamp, self["targets"][k])
-                for name in objects:
-                    recorder.add_object_pose(name, stamp, self["objects"][k][name])
-                if k % frame_every == 0:
-                    for camera in cameras:
-                        image = np.full((48, 64, 3), k // frame_every % 250, np.uint8)
-                        recorder.add_frame(camera, Frame(image, k, stamp, stamp))
-                if any(abs(t - mark) < TICK_S / 2 for mark in marks_at):
-                    recorder.mark_subtask(stamp)
-                recorder.advance(stamp)
-            summary = recorder.stop(base + self["time"][-1], success=True)
+            summary = self.feed(recorder, objects, marks_at, fps, cameras)
         assert summary.saved_as == ("data/demo_0",)
         return summary
+
+    def feed(self, recorder, objects=(), marks_at=(), fps=10, cameras=("wrist",), base=1000.0):
+        """One episode of the run into `recorder` (any writers); the episode's summary."""
+        recorder.start(base, "pick up the red cube", seed=7)
+        frame_every = round(1 / (fps * TICK_S))
+        for k, t in enumerate(self["time"]):
+            stamp = base + t
+            recorder.add_joint_state(stamp, self["joints"][k], self["velocities"][k])
+            recorder.add_action(stamp, self["targets"][k])
+            for name in objects:
+                recorder.add_object_pose(name, stamp, self["objects"][k][name])
+            if k % frame_every == 0:
+                for camera in cameras:
+                    image = np.full((48, 64, 3), k // frame_every % 250, np.uint8)
+                    recorder.add_frame(camera, Frame(image, k, stamp, stamp))
+            if any(abs(t - mark) < TICK_S / 2 for mark in marks_at):
+                recorder.mark_subtask(stamp)
+            recorder.advance(stamp)
+        return recorder.stop(base + self["time"][-1], success=True)
 
 
 @pytest.fixture(scope="session")
