@@ -14,6 +14,7 @@ the motor and register (so101_hardware.errors).
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import select
@@ -46,6 +47,8 @@ log = logging.getLogger("so101_hardware.bus")
 
 BITS_PER_BYTE = 10  # 8N1: start + 8 data + stop
 READ_CHUNK = 4096
+REPLY_LAG_GAIN = 0.1
+"""Weight of the newest transaction in the learned reply lag (FeetechBus._learn_reply_lag)."""
 # What a vanished USB adapter raises from reads, writes and buffer flushes.
 PORT_FAILURES = (OSError, serial.SerialException, termios.error)
 
@@ -127,6 +130,7 @@ class FeetechBus:
         self.servo_errors: dict[int, ServoErrorBits] = {}  # latest error bits per motor
         self._serial: serial.Serial | None = None
         self._lock = threading.RLock()
+        self._reply_lag_s = 0.0  # how much later than their wire time replies complete (learned)
 
     # --- port lifecycle ---------------------------------------------------------------------
 
@@ -231,7 +235,7 @@ class FeetechBus:
         """SYNC_READ `count` bytes from `address`; only missing motors are asked again on retry."""
         ids = list(dict.fromkeys(motor_ids))
         replies = self._exchange_many(
-            lambda pending: sts_protocol.sync_read(address, count, pending), {mid: count for mid in ids}, what
+            lambda pending: _sync_read_request(address, count, tuple(pending)), {mid: count for mid in ids}, what
         )
         return {mid: replies[mid].params for mid in ids}
 
@@ -261,10 +265,11 @@ class FeetechBus:
     # --- transactions -----------------------------------------------------------------------
 
     def _send(self, packet: bytes) -> None:
+        """Write a packet no servo answers. Stale input is left for the next exchange, which discards
+        it before it writes: flushing here too cost a system call per control cycle."""
         with self._lock:
             port = self._port()
             try:
-                port.reset_input_buffer()
                 self._write(port, packet)
             except PORT_FAILURES as exc:
                 raise self._port_failure(exc) from exc
@@ -315,16 +320,26 @@ class FeetechBus:
         try:
             port.reset_input_buffer()
             self._write(port, packet)
-            expected_at = time.monotonic() + self.config.wire_time_s(len(packet) + reply_bytes)
-            self._read_until(port, expected_at + self.config.timeout_s, done, buffer, expected_at)
+            due = time.monotonic() + self.config.wire_time_s(len(packet) + reply_bytes)
+            self._read_until(port, due + self.config.timeout_s, done, buffer, due + self._reply_lag_s)
         except PORT_FAILURES as exc:
             raise self._port_failure(exc) from exc
-        if attempt.missing:
+        if not attempt.missing:
+            self._learn_reply_lag(time.monotonic() - due)
+        else:
             if attempt.bad_checksum:
                 self.stats.checksum_errors += 1
             else:
                 self.stats.timeouts += 1
         return attempt
+
+    def _learn_reply_lag(self, lag_s: float) -> None:
+        """Track how late complete replies arrive after their wire time, so the poll window (spin_s)
+        opens where they actually land: servo processing, a USB adapter's latency or an emulator's
+        scheduling put them a few hundred microseconds after it (bus_cycle benchmark). A running
+        average over about ten transactions, kept within half the reply window."""
+        lag_s = min(max(lag_s, 0.0), self.config.timeout_s / 2)
+        self._reply_lag_s += REPLY_LAG_GAIN * (lag_s - self._reply_lag_s)
 
     def _parse_into(self, buffer: bytearray, attempt: _Attempt) -> None:
         while len(buffer) >= sts_protocol.STATUS_OVERHEAD:  # shorter cannot hold a status packet yet
@@ -444,6 +459,12 @@ class FeetechBus:
             f"{self.config.port}: serial port failed ({exc}). Was the USB cable unplugged? "
             "Re-plug it and reconnect; a udev rule keeps the name stable (so101-udev-rules)."
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _sync_read_request(address: int, count: int, motor_ids: tuple[int, ...]) -> bytes:
+    """A control loop sends the same SYNC_READ every cycle: framed once."""
+    return sts_protocol.sync_read(address, count, motor_ids)
 
 
 def _open_serial(config: BusConfig) -> serial.Serial:

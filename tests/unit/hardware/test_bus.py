@@ -180,6 +180,19 @@ def test_waiting_for_a_reply_does_not_burn_a_core(bus, emu):
     assert cpu < 0.1 * wall, f"{cpu:.3f} s of CPU while waiting {wall:.3f} s"
 
 
+def test_the_poll_window_moves_to_where_replies_land(emu):
+    """Replies that come 5 ms after their wire time (a USB adapter's latency) teach the bus to poll
+    then, not at the wire time; the window never moves past half the reply window."""
+    emu.faults.latency_spike_s = 0.005
+    emu.faults.latency_spike_rate = 1.0
+    with FeetechBus(BusConfig(emu.port, timeout_s=0.02, retries=0)) as late:
+        for _ in range(40):
+            assert late.read(1, "Present_Position") == 1000
+        assert 0.004 < late._reply_lag_s <= 0.01
+        late._learn_reply_lag(1.0)  # a reply as late as it can be counts as half the window at most
+        assert late._reply_lag_s <= 0.01
+
+
 def test_concurrent_callers_are_serialised(emu):
     """Serialisation, not speed: a generous reply window keeps a loaded machine from timing out."""
     failures: list[BaseException] = []
