@@ -25,10 +25,43 @@ def vector_stats(values: np.ndarray) -> FeatureStats:
 
 
 def image_stats(samples: np.ndarray) -> FeatureStats:
-    """Per-channel stats of (N, H, W, 3) uint8 frames, scaled to [0, 1], each shaped (3, 1, 1)."""
-    scaled = np.asarray(samples, dtype=np.float64) / 255.0
-    stats = _stats(scaled, axis=(0, 1, 2), count=len(samples))
-    return {key: value if key == "count" else value.reshape(3, 1, 1) for key, value in stats.items()}
+    """Per-channel stats of (N, H, W, 3) uint8 frames, scaled to [0, 1], each shaped (3, 1, 1).
+
+    From each channel's 256-bin histogram: the same values as numpy's mean, std and (linear)
+    quantiles over the scaled pixels, without sorting millions of floats. Sorting took 3.9 s of
+    the recorder's stop for a minute of two 640x480 cameras (record_throughput benchmark)."""
+    samples = np.asarray(samples)
+    if samples.dtype != np.uint8 or samples.ndim != 4 or samples.shape[-1] != 3:
+        raise ValueError(f"image stats need (N, H, W, 3) uint8 frames, got {samples.dtype} {samples.shape}")
+    levels = np.arange(256) / 255.0
+    per_channel = [_histogram_stats(np.bincount(samples[..., c].ravel(), minlength=256), levels) for c in range(3)]
+    stats = {key: np.array([channel[key] for channel in per_channel]).reshape(3, 1, 1) for key in per_channel[0]}
+    return {**stats, "count": np.array([len(samples)])}
+
+
+def _histogram_stats(counts: np.ndarray, levels: np.ndarray) -> dict[str, float]:
+    """min, max, mean, std and QUANTILES of values levels[i] occurring counts[i] times."""
+    total = int(counts.sum())
+    mean = float(counts @ levels) / total
+    cumulative = np.cumsum(counts)
+    present = np.flatnonzero(counts)
+
+    def order_statistic(k: int) -> float:  # the k-th smallest value, 0-based
+        return float(levels[np.searchsorted(cumulative, k, side="right")])
+
+    def quantile(q: float) -> float:  # numpy's default: linear between the neighbouring order statistics
+        position = q * (total - 1)
+        below = int(np.floor(position))
+        low = order_statistic(below)
+        return low + (position - below) * (order_statistic(min(below + 1, total - 1)) - low)
+
+    return {
+        "min": float(levels[present[0]]),
+        "max": float(levels[present[-1]]),
+        "mean": mean,
+        "std": float(np.sqrt(counts @ (levels - mean) ** 2 / total)),
+        **{key: quantile(q) for key, q in QUANTILES.items()},
+    }
 
 
 def aggregate_stats(episodes: Sequence[FeatureStats]) -> FeatureStats:

@@ -131,3 +131,22 @@ def test_image_stats_samples_do_not_keep_whole_frames_alive():
     frame = np.zeros((480, 640, 3), np.uint8)
     sample = _downsample(frame)
     assert sample.shape == (120, 160, 3) and sample.base is None
+
+
+def test_image_stats_from_histograms_equal_numpys_over_the_scaled_pixels():
+    from so101_sim_bridge.recorder.stats import QUANTILES, image_stats
+
+    rng = np.random.default_rng(7)
+    frames = rng.integers(0, 256, (13, 24, 32, 3), dtype=np.uint8)
+    frames[..., 2] //= 5  # channels with different spreads
+    scaled = frames.astype(np.float64) / 255.0
+    stats = image_stats(frames)
+    expected = {"min": scaled.min(axis=(0, 1, 2)), "max": scaled.max(axis=(0, 1, 2)),
+                "mean": scaled.mean(axis=(0, 1, 2)), "std": scaled.std(axis=(0, 1, 2)),
+                **dict(zip(QUANTILES, np.quantile(scaled, list(QUANTILES.values()), axis=(0, 1, 2))))}
+    for key, value in expected.items():
+        assert stats[key].shape == (3, 1, 1)
+        np.testing.assert_allclose(stats[key].ravel(), value, rtol=0, atol=1e-12, err_msg=key)
+    assert stats["count"].tolist() == [13]
+    with pytest.raises(ValueError, match="uint8"):
+        image_stats(scaled)
