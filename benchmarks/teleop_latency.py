@@ -55,6 +55,11 @@ GOAL_MAX_MS = 20.0
 GOAL_ROS_MINUS_DIRECT_MS = 3.0
 
 
+def wall_minus_monotonic() -> float:
+    """time.time() - time.monotonic() now: converts the nodes' wall-clock stamps to monotonic time."""
+    return time.time() - time.monotonic()
+
+
 @dataclass
 class Result:
     name: str
@@ -90,6 +95,13 @@ def latencies(reads: list[tuple[int, int, float]], landings: dict[tuple[int, int
     return np.array(samples), unmatched
 
 
+def landed_rate(landings: dict[tuple[int, int], list[float]], start: float, end: float) -> float:
+    """Distinct leader reads landing on the follower per second between start and end (monotonic): the rate
+    the follower mirrors the leader at, from the bus's own record (a probe subscribing at normal priority
+    falls behind under load and would undercount)."""
+    return sum(start <= times[0] <= end for times in landings.values()) / (end - start)
+
+
 def landings_of(follower: BusProcess) -> dict[tuple[int, int], list[float]]:
     """(pan, roll) → when a sync write landed that pair: when its pan landed (roll's record follows in the packet)."""
     landed: dict[tuple[int, int], list[float]] = defaultdict(list)
@@ -115,7 +127,7 @@ def bus_processes(graph) -> tuple[BusProcess, BusProcess]:
     return leader, follower
 
 
-def teleop_graph_for(rate_hz: float, emulator_dir: str):
+def teleop_graph_for(rate_hz: float, emulator_dir: str, priority: int):
     from so101_bringup.arguments import TeleopArgs
     from so101_bringup.launch_graphs import teleop_graph
 
@@ -123,34 +135,36 @@ def teleop_graph_for(rate_hz: float, emulator_dir: str):
                       follower_rate_hz=rate_hz)
     return (teleop_graph(args).with_emulator("leader", initial_positions=REST)
             .with_emulator("follower", initial_positions=REST)
-            .with_parameters([("teleop", "engage_on_start", True), ("teleop", "engage_min_duration_s", 0.2)]))
+            .with_parameters([("teleop", "engage_on_start", True), ("teleop", "engage_min_duration_s", 0.2),
+                              *((name, "realtime_priority", priority) for name in ("leader", "teleop", "follower"))]))
 
 
-def direct_loop(seconds: float, rate_hz: float, label: str) -> Result:
+def direct_loop(seconds: float, rate_hz: float, priority: int, label: str) -> Result:
     """The floor: one process reads the leader and writes the follower, nothing in between."""
     with tempfile.TemporaryDirectory(prefix="so101-bench-") as tmp:
-        graph = teleop_graph_for(rate_hz, tmp)
+        graph = teleop_graph_for(rate_hz, tmp, priority)
         leader, follower = bus_processes(graph)
         try:
             context = multiprocessing.get_context("spawn")
             receive, send = context.Pipe(duplex=False)
-            loop = context.Process(target=_direct_child, args=(leader.port, follower.port, seconds, rate_hz, send))
+            loop = context.Process(target=_direct_child, args=(leader.port, follower.port, seconds, rate_hz, priority, send))
             loop.start()
             send.close()  # only the child holds its end now: its death ends recv() with EOFError
             ready = receive.recv()  # connected, torque on: the staircase may start
             leader.play(staircase(rate_hz))
-            reads, cycles, elapsed = receive.recv()
+            reads, cycles, start, end = receive.recv()
             loop.join()
             leader.hold()
-            samples, unmatched = latencies(reads, landings_of(follower))
+            landings = landings_of(follower)
+            samples, unmatched = latencies(reads, landings)
         finally:
             follower.close()
             leader.close()
-    return Result(f"direct loop, no ROS ({label})", samples, len(cycles) / elapsed, unmatched, ready,
+    return Result(f"direct loop, no ROS ({label})", samples, landed_rate(landings, start, end), unmatched, ready,
                   leader.scheduling, np.array(cycles))
 
 
-def _direct_child(leader_port: str, follower_port: str, seconds: float, rate_hz: float, send) -> None:
+def _direct_child(leader_port: str, follower_port: str, seconds: float, rate_hz: float, priority: int, send) -> None:
     from so101_hardware.arm import SO101Arm
     from so101_hardware.bus import BusConfig, FeetechBus
     from so101_hardware.realtime import apply_to_process
@@ -160,7 +174,7 @@ def _direct_child(leader_port: str, follower_port: str, seconds: float, rate_hz:
     leader.connect()
     follower.connect()
     follower.enable_torque()
-    send.send(apply_to_process(DEFAULT_PRIORITY).message)  # as a control node's process gets
+    send.send(apply_to_process(priority).message)  # as a control node's process gets
     reads, cycles = [], []
     try:
         period, start = 1.0 / rate_hz, time.monotonic()
@@ -175,14 +189,14 @@ def _direct_child(leader_port: str, follower_port: str, seconds: float, rate_hz:
             reads.append((int(state.positions[PAN - 1]), int(state.positions[ROLL - 1]), state.read_monotonic))
             next_tick += period
             time.sleep(max(0.0, next_tick - time.monotonic()))  # pacing, not synchronisation
-        elapsed = time.monotonic() - measured_from
+        measured_to = time.monotonic()
     finally:
         follower.disconnect()
         leader.disconnect()
-    send.send((reads, cycles, elapsed))
+    send.send((reads, cycles, measured_from, measured_to))
 
 
-def ros_pipeline(seconds: float, rate_hz: float, domain_id: int, label: str) -> Result:
+def ros_pipeline(seconds: float, rate_hz: float, domain_id: int, priority: int, label: str) -> Result:
     """The teleop graph's leader, teleop and follower nodes, each its own process, run by the graph runner
     as `ros2 launch` runs them; the emulated buses are processes of their own (the ground truth)."""
     from rclpy.executors import SingleThreadedExecutor
@@ -195,7 +209,7 @@ def ros_pipeline(seconds: float, rate_hz: float, domain_id: int, label: str) -> 
 
     leader_units = UnitConverter(read_calibration_file(LEADER_CAL), use_degrees=True)
     with tempfile.TemporaryDirectory(prefix="so101-bench-") as tmp:
-        graph = teleop_graph_for(rate_hz, tmp)
+        graph = teleop_graph_for(rate_hz, tmp, priority)
         leader, follower = bus_processes(graph)
         try:
             runner = GraphRunner(replace(graph, emulators=()), domain_id=domain_id,
@@ -222,28 +236,32 @@ def ros_pipeline(seconds: float, rate_hz: float, domain_id: int, label: str) -> 
                         time.sleep(0.05)
                     leader.play(staircase(rate_hz))
                     time.sleep(WARMUP_S)  # teleop's engage ramp ends; the staircase is under way
-                    first_leader, first_follower = len(leader_msgs), follower_count[0]
                     start = time.monotonic()
                     time.sleep(seconds)  # the measurement window
-                    elapsed = time.monotonic() - start
-                    last_leader, last_follower = len(leader_msgs), follower_count[0]
+                    end = time.monotonic()
+                    deadline = end + START_TIMEOUT_S
+                    while not leader_msgs or leader_msgs[-1][0] - wall_minus_monotonic() < end:  # the probe catches up
+                        if time.monotonic() > deadline:
+                            raise RuntimeError("the probe received no leader state stamped after the window")
+                        time.sleep(0.05)
                     leader.hold()
                 finally:
                     executor.shutdown()
+                    spinner.join(START_TIMEOUT_S)
                     probe.destroy_node()
             landings = landings_of(follower)
         finally:
             follower.close()
             leader.close()
-    wall_to_mono = time.time() - time.monotonic()
+    wall_to_mono = wall_minus_monotonic()
     reads = []
-    for stamp, radians in leader_msgs[first_leader:last_leader]:
-        ticks = leader_units.radians_to_ticks(np.array(radians))
-        reads.append((int(ticks[PAN - 1]), int(ticks[ROLL - 1]), stamp - wall_to_mono))
+    for stamp, radians in leader_msgs:
+        if start <= stamp - wall_to_mono <= end:
+            ticks = leader_units.radians_to_ticks(np.array(radians))
+            reads.append((int(ticks[PAN - 1]), int(ticks[ROLL - 1]), stamp - wall_to_mono))
     samples, unmatched = latencies(reads, landings)
-    rate = min(last_leader - first_leader, last_follower - first_follower) / elapsed
-    return Result(f"through ROS, 3 node processes ({label})", samples, rate, unmatched,
-                  "the nodes' default (realtime_priority)", leader.scheduling)
+    return Result(f"through ROS, 3 node processes ({label})", samples, landed_rate(landings, start, end), unmatched,
+                  f"realtime_priority {priority}", leader.scheduling)
 
 
 def main() -> None:
@@ -252,19 +270,23 @@ def main() -> None:
                         help="measurement window per pipeline and phase (32 s: > 6,000 samples at 200 Hz)")
     parser.add_argument("--rate", type=float, default=200.0, help="leader and follower rate, Hz")
     parser.add_argument("--load", choices=LOADS, default="twin", help="the neighbours of the loaded phase")
+    parser.add_argument("--realtime-priority", type=int, default=DEFAULT_PRIORITY,
+                        help="SCHED_FIFO priority of the control nodes and the direct loop, where permitted "
+                             "(their default; 0: normal scheduling, for comparison)")
     parser.add_argument("--domain-id", type=int, default=77, help="the pipeline's ROS domain; the neighbours take the next")
     args = parser.parse_args()
 
-    direct = direct_loop(args.seconds, args.rate, "quiet")
-    ros = ros_pipeline(args.seconds, args.rate, args.domain_id, "quiet")
+    priority = args.realtime_priority
+    direct = direct_loop(args.seconds, args.rate, priority, "quiet")
+    ros = ros_pipeline(args.seconds, args.rate, args.domain_id, priority, "quiet")
     results = [direct, ros]
     load_description = "none"
     loaded_direct = loaded_ros = None
     if args.load != "none":
         with tempfile.TemporaryDirectory(prefix="so101-bench-load-") as tmp, \
                 neighbours(args.load, args.domain_id + 1, Path(tmp)) as load_description:
-            loaded_direct = direct_loop(args.seconds, args.rate, f"{args.load} load")
-            loaded_ros = ros_pipeline(args.seconds, args.rate, args.domain_id, f"{args.load} load")
+            loaded_direct = direct_loop(args.seconds, args.rate, priority, f"{args.load} load")
+            loaded_ros = ros_pipeline(args.seconds, args.rate, args.domain_id, priority, f"{args.load} load")
         results += [loaded_direct, loaded_ros]
     bus_cycle_ms = float(np.median(direct.cycle_s) * 1e3)
     budget_ms = 2 * bus_cycle_ms + 2.0
@@ -279,6 +301,16 @@ def main() -> None:
         print(f"{r.name:44s} {r.rate_hz:8.1f} {len(r.latencies_s):8d} {r.ms(50):7.2f} {r.ms(99):7.2f} "
               f"{r.ms(100):7.2f} {r.unmatched:5d}")
     print(f"bus cycle (direct loop p50): {bus_cycle_ms:.2f} ms → p99 budget 2 cycles + 2 ms = {budget_ms:.2f} ms")
+    if loaded_ros and loaded_direct:
+        checks = {
+            f"rate ≥ {GOAL_RATE_HZ:.0f} Hz": loaded_ros.rate_hz >= GOAL_RATE_HZ,
+            f"p99 ≤ {budget_ms:.2f} ms": loaded_ros.ms(99) <= budget_ms,
+            f"max ≤ {GOAL_MAX_MS:.0f} ms": loaded_ros.ms(100) <= GOAL_MAX_MS,
+            f"p99 within {GOAL_ROS_MINUS_DIRECT_MS:.0f} ms of the direct loop's":
+                loaded_ros.ms(99) - loaded_direct.ms(99) <= GOAL_ROS_MINUS_DIRECT_MS,
+        }
+        print("goals under load, through ROS: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}"
+                                                          for name, ok in checks.items()))
     figures = {
         "benchmark": "teleop_latency",
         "rate_target_hz": args.rate,
@@ -306,6 +338,7 @@ def main() -> None:
         "loaded_ros_minus_direct_p99_ms": (round(loaded_ros.ms(99) - loaded_direct.ms(99), 3)
                                            if loaded_ros and loaded_direct else None),
         "realtime": direct.scheduling.startswith("SCHED_FIFO"),
+        "realtime_priority": priority,
     }
     print(json.dumps(figures))
 

@@ -43,6 +43,12 @@ def add_run_parser(subparsers: Any) -> None:
             help="set a node parameter, e.g. --set teleop.engage_on_start=true (repeatable; wins over params files)",
         )
         sub.add_argument("--domain-id", type=domain_id_argument, help="ROS domain id (default: $ROS_DOMAIN_ID, else 0)")
+        sub.add_argument(
+            "--node-processes",
+            action="store_true",
+            help="run each node in a process of its own, as ros2 launch does (the control nodes then take their "
+                 "real-time scheduling, README 'Real-time scheduling'); default: one process",
+        )
         sub.set_defaults(func=run_graph)
 
 
@@ -115,7 +121,8 @@ def run_graph(args: argparse.Namespace) -> int:
 
     try:
         graph = build_run_graph(args)
-        runner = GraphRunner(graph, domain_id=args.domain_id)
+        processes = [node.name for node in graph.nodes] if args.node_processes else ()
+        runner = GraphRunner(graph, domain_id=args.domain_id, processes=processes)
         with _stop_on_signals(runner.request_stop), runner:
             for line in describe(graph, runner.context.get_domain_id()):
                 print(line, flush=True)

@@ -4,6 +4,7 @@ Each test process uses a ROS domain of its own (from its pid: xdist workers are 
 parallel workers, other suites and a developer's ROS graph on domain 0 never see each other.
 Waiting is on conditions with timeouts (futures completed by subscriptions), never on sleeps.
 """
+import os
 import signal
 import sys
 import time
@@ -19,8 +20,10 @@ from so101_bringup.launch_graphs import teleop_graph
 from so101_bringup.runner import GraphRunError, GraphRunner, GraphStartError
 from so101_calibration import JOINT_NAMES, MOTOR_IDS
 from so101_calibration.interface_contract import CAMERA_IMAGE, FOLLOWER_JOINT_STATES, LEADER_JOINT_STATES, Topic
+from so101_hardware.realtime import RealtimeParameters
 from so101_hardware.ros.endpoints import subscription
 from tests_support.ros import domain_for_this_process
+from tests_support.scheduling import fifo_permitted, thread_policies
 
 TIMEOUT_S = 30.0
 
@@ -95,13 +98,20 @@ def test_a_node_that_cannot_start_stops_what_was_started(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.timeout(90)
-def test_so101_run_stops_cleanly_on_ctrl_c(tmp_path):
+@pytest.mark.parametrize("node_processes", [False, True])
+def test_so101_run_stops_cleanly_on_ctrl_c(tmp_path, node_processes):
+    """With --node-processes the follower has a process of its own, as under ros2 launch, and says which
+    scheduling that process got."""
     command = [
         sys.executable, "-m", "so101_bringup.cli", "run", "follower", "--emulate", "--no-uart-timing",
         "--emulator-dir", str(tmp_path), "--domain-id", str(domain_id()),
+        *(["--node-processes"] if node_processes else []),
     ]
     child = pexpect.spawn(command[0], command[1:], timeout=TIMEOUT_S, encoding="utf-8")
-    child.expect("Ctrl-C to stop")
+    expected = ["Ctrl-C to stop"] + ([r"\[follower\]: SCHED_FIFO priority 50 (on \d+ thread|not permitted)"]
+                                      if node_processes else [])
+    while expected:  # in whichever order the runner and the node process print them
+        del expected[child.expect(expected)]
     child.kill(signal.SIGINT)
     child.expect("so101 run follower: stopped")
     child.expect(pexpect.EOF)
@@ -128,6 +138,9 @@ def test_a_node_run_as_a_process_gets_its_parameters_and_stops_with_torque_off(t
         period = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
         assert 0.015 < period < 0.03, f"rate_hz:=50 from the command line, not follower.yaml's 100 ({period:.4f} s)"
         assert torque_enabled(follower_bus) == [1] * len(MOTOR_IDS)
+        wanted = (os.SCHED_FIFO, RealtimeParameters.realtime_priority) if fifo_permitted() else (os.SCHED_OTHER, 0)
+        policies = thread_policies(running.process_id("follower"))
+        assert set(policies.values()) == {wanted}, f"every thread of the follower's process: {policies}"
         with pytest.raises(KeyError):
             running.node("follower")  # a process, not an object here
         assert running.exited_processes() == {}
