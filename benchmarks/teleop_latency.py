@@ -8,13 +8,16 @@ on the machine as it is, then with the neighbours of --load running (_neighbours
 twin graph recording two cameras on a domain of its own; `cpu`, a synthetic load):
   - through ROS: the teleop graph's leader_node, teleop_node and follower_node, one process each
     (as `ros2 launch` runs them) at --rate on a ROS domain of their own, with their default
-    scheduling (SCHED_FIFO 50 where permitted: so101_hardware.realtime);
+    scheduling (SCHED_FIFO 50 where permitted: so101_hardware.realtime; --realtime-priority 0 runs
+    them with normal scheduling, for comparison);
   - the floor: a direct loop without ROS (sync read leader → sync write follower) in a process of
     its own with the same scheduling.
 The leader's shoulder_pan steps one tick every half period through a triangle wave while
 wrist_roll counts its half-waves, so every read carries a (pan, roll) pair no other read carries;
 each sample runs from the first read carrying a pair (stamped when the bus reply arrived) to that
-pair landing on the follower's servos. Goals (issue 18): under load ≥ 199 Hz, p99 ≤ 2 bus cycles
+pair landing on the follower's servos. Rate: distinct reads landing per second (the follower bus's
+record); lost: reads the probe saw that never landed (a newer command overtook them); errors: the
+direct loop's cycles whose read or write failed. Goals (issue 18): under load ≥ 199 Hz, p99 ≤ 2 bus cycles
 + 2 ms, max ≤ 20 ms, ROS p99 within 3 ms of the direct loop's. Prints a table, then one JSON line.
 """
 from __future__ import annotations
@@ -69,6 +72,8 @@ class Result:
     scheduling: str
     hardware: str
     cycle_s: np.ndarray | None = None
+    bus_errors: int | None = None
+    """Cycles whose read or write failed (the direct loop's; the nodes count theirs on /diagnostics)."""
 
     def ms(self, q: float) -> float:
         return float(np.percentile(self.latencies_s, q) * 1e3) if len(self.latencies_s) else float("nan")
@@ -152,7 +157,7 @@ def direct_loop(seconds: float, rate_hz: float, priority: int, label: str) -> Re
             send.close()  # only the child holds its end now: its death ends recv() with EOFError
             ready = receive.recv()  # connected, torque on: the staircase may start
             leader.play(staircase(rate_hz))
-            reads, cycles, start, end = receive.recv()
+            reads, cycles, bus_errors, start, end = receive.recv()
             loop.join()
             leader.hold()
             landings = landings_of(follower)
@@ -161,12 +166,13 @@ def direct_loop(seconds: float, rate_hz: float, priority: int, label: str) -> Re
             follower.close()
             leader.close()
     return Result(f"direct loop, no ROS ({label})", samples, landed_rate(landings, start, end), unmatched, ready,
-                  leader.scheduling, np.array(cycles))
+                  leader.scheduling, np.array(cycles), bus_errors)
 
 
 def _direct_child(leader_port: str, follower_port: str, seconds: float, rate_hz: float, priority: int, send) -> None:
     from so101_hardware.arm import SO101Arm
     from so101_hardware.bus import BusConfig, FeetechBus
+    from so101_hardware.errors import BusError
     from so101_hardware.realtime import apply_to_process
 
     leader = SO101Arm(FeetechBus(BusConfig(leader_port)), ArmRole.LEADER)
@@ -175,7 +181,7 @@ def _direct_child(leader_port: str, follower_port: str, seconds: float, rate_hz:
     follower.connect()
     follower.enable_torque()
     send.send(apply_to_process(priority).message)  # as a control node's process gets
-    reads, cycles = [], []
+    reads, cycles, bus_errors = [], [], 0
     try:
         period, start = 1.0 / rate_hz, time.monotonic()
         next_tick = start + WARMUP_S
@@ -183,17 +189,21 @@ def _direct_child(leader_port: str, follower_port: str, seconds: float, rate_hz:
         measured_from = time.monotonic()
         while time.monotonic() - measured_from < seconds:
             t0 = time.monotonic()
-            state = leader.read_state()
-            follower.write_goal_positions(state.positions)
-            cycles.append(time.monotonic() - t0)
-            reads.append((int(state.positions[PAN - 1]), int(state.positions[ROLL - 1]), state.read_monotonic))
+            try:
+                state = leader.read_state()
+                follower.write_goal_positions(state.positions)
+            except BusError:  # a starved loop misses its replies: counted, as the nodes count theirs
+                bus_errors += 1
+            else:
+                cycles.append(time.monotonic() - t0)
+                reads.append((int(state.positions[PAN - 1]), int(state.positions[ROLL - 1]), state.read_monotonic))
             next_tick += period
             time.sleep(max(0.0, next_tick - time.monotonic()))  # pacing, not synchronisation
         measured_to = time.monotonic()
     finally:
         follower.disconnect()
         leader.disconnect()
-    send.send((reads, cycles, measured_from, measured_to))
+    send.send((reads, cycles, bus_errors, measured_from, measured_to))
 
 
 def ros_pipeline(seconds: float, rate_hz: float, domain_id: int, priority: int, label: str) -> Result:
@@ -296,10 +306,11 @@ def main() -> None:
     print(f"load: {load_description}")
     print(f"emulated bus processes: {direct.hardware}")
     print(f"direct loop process: {direct.scheduling}")
-    print(f"{'pipeline':44s} {'rate Hz':>8s} {'samples':>8s} {'p50 ms':>7s} {'p99 ms':>7s} {'max ms':>7s} {'lost':>5s}")
+    print(f"{'pipeline':44s} {'rate Hz':>8s} {'samples':>8s} {'p50 ms':>7s} {'p99 ms':>7s} {'max ms':>7s} {'lost':>5s} "
+          f"{'errors':>6s}")
     for r in results:
         print(f"{r.name:44s} {r.rate_hz:8.1f} {len(r.latencies_s):8d} {r.ms(50):7.2f} {r.ms(99):7.2f} "
-              f"{r.ms(100):7.2f} {r.unmatched:5d}")
+              f"{r.ms(100):7.2f} {r.unmatched:5d} {'-' if r.bus_errors is None else r.bus_errors:>6}")
     print(f"bus cycle (direct loop p50): {bus_cycle_ms:.2f} ms → p99 budget 2 cycles + 2 ms = {budget_ms:.2f} ms")
     if loaded_ros and loaded_direct:
         checks = {
@@ -335,6 +346,7 @@ def main() -> None:
         "loaded_direct_rate_hz": round(loaded_direct.rate_hz, 1) if loaded_direct else None,
         "loaded_direct_p99_ms": round(loaded_direct.ms(99), 3) if loaded_direct else None,
         "loaded_direct_max_ms": round(loaded_direct.ms(100), 3) if loaded_direct else None,
+        "loaded_direct_bus_errors": loaded_direct.bus_errors if loaded_direct else None,
         "loaded_ros_minus_direct_p99_ms": (round(loaded_ros.ms(99) - loaded_direct.ms(99), 3)
                                            if loaded_ros and loaded_direct else None),
         "realtime": direct.scheduling.startswith("SCHED_FIFO"),
