@@ -32,7 +32,7 @@ from so101_calibration.interface_contract import (
 from so101_hardware.command_mux import CommandMux, CommandMuxConfig, Source
 from so101_hardware.ros.diagnostics import OK, WARN, DiagnosticsReporter, Health
 from so101_hardware.ros.endpoints import publisher, service, subscription
-from so101_hardware.ros.joint_states import MalformedJointState, joint_state, positions_by_name
+from so101_hardware.ros.joint_states import JointStateIntake, joint_state
 from so101_hardware.ros.lifecycle import So101Node, node_main
 from so101_hardware.ros.stamps import seconds_from_stamp
 from so101_hardware.terminal import TerminalControl, stdin_fd
@@ -47,7 +47,7 @@ class CommandMuxNode(So101Node):
     def setup(self) -> None:
         self.mux = CommandMux(self.config)
         self.lock = threading.Lock()  # callbacks, the service and the terminal's key thread all switch
-        self.rejected = 0
+        self.intake = JointStateIntake(self.get_logger(), JOINT_NAMES)
         self.commands = publisher(self, FOLLOWER_JOINT_COMMANDS)
         self.sources = publisher(self, COMMAND_SOURCE)
         subscription(self, TELEOP_JOINT_COMMANDS, partial(self.on_command, Source.OPERATOR))
@@ -63,16 +63,8 @@ class CommandMuxNode(So101Node):
         self.get_logger().info(f"{self.mux.source.value} drives the follower; {OPERATOR_TAKEOVER.name} true or key T: "
                                "the operator takes over with the leader, false or T again: hand back")
 
-    def _read(self, msg: JointState):
-        try:
-            return positions_by_name(msg, JOINT_NAMES)
-        except MalformedJointState as exc:
-            self.rejected += 1
-            self.get_logger().warning(f"joint state ignored: {exc}", throttle_duration_sec=1.0)
-            return None
-
     def on_command(self, source: Source, msg: JointState) -> None:
-        positions = self._read(msg)
+        positions = self.intake.positions(msg)
         if positions is None:
             return
         with self.lock:
@@ -81,7 +73,7 @@ class CommandMuxNode(So101Node):
             self.commands.publish(joint_state(JOINT_NAMES, command, seconds_from_stamp(msg.header.stamp)))
 
     def on_follower(self, msg: JointState) -> None:
-        positions = self._read(msg)
+        positions = self.intake.positions(msg)
         if positions is not None:
             with self.lock:
                 self.mux.on_follower(positions, time.monotonic())
@@ -124,10 +116,10 @@ class CommandMuxNode(So101Node):
     def health(self) -> Health:
         with self.lock:
             distance = self.mux.leader_distance(time.monotonic())
-            values: dict[str, object] = {"source": self.mux.source.value, "rejected_messages": self.rejected,
+            values: dict[str, object] = {"source": self.mux.source.value, "rejected_messages": self.intake.rejected,
                                          **self.mux.counters}
         values["leader_to_follower_rad"] = "unknown" if distance is None else distance
-        if self.rejected:
+        if self.intake.rejected:
             return Health(WARN, f"{values['source']} drives; malformed joint states ignored", values)
         return Health(OK, f"{values['source']} drives", values)
 

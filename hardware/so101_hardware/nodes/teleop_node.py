@@ -30,7 +30,7 @@ from so101_calibration.interface_contract import (
 from so101_hardware.metrics import LatencyStats, RateMeter
 from so101_hardware.ros.diagnostics import OK, WARN, DiagnosticsReporter, Health
 from so101_hardware.ros.endpoints import publisher, service, subscription
-from so101_hardware.ros.joint_states import MalformedJointState, joint_state, positions_by_name
+from so101_hardware.ros.joint_states import JointStateIntake, joint_state
 from so101_hardware.ros.lifecycle import So101Node, node_main
 from so101_hardware.ros.stamps import seconds_from_stamp
 from so101_hardware.teleop import TeleopConfig, TeleopMapper, TeleopState
@@ -44,7 +44,7 @@ class TeleopNode(So101Node):
         self.mapper = TeleopMapper(self.config)
         self.follower_present: np.ndarray | None = None
         self.follower_fault = ""
-        self.rejected = 0
+        self.intake = JointStateIntake(self.get_logger(), JOINT_NAMES)
         self.command_rate = RateMeter()
         self.latency = LatencyStats()  # leader bus read → command published
         self.commands = publisher(self, FOLLOWER_JOINT_COMMANDS, name=self.config.command_topic)
@@ -55,16 +55,8 @@ class TeleopNode(So101Node):
         self.create_timer(1.0 / self.config.rate_hz, self.on_timer)
         self.diagnostics = DiagnosticsReporter(self, "teleop", self.health)
 
-    def _read(self, msg: JointState) -> np.ndarray | None:
-        try:
-            return positions_by_name(msg, JOINT_NAMES)
-        except MalformedJointState as exc:
-            self.rejected += 1
-            self.get_logger().warning(f"joint state ignored: {exc}", throttle_duration_sec=1.0)
-            return None
-
     def on_leader(self, msg: JointState) -> None:
-        positions = self._read(msg)
+        positions = self.intake.positions(msg)
         if positions is None:
             return
         stamp = seconds_from_stamp(msg.header.stamp)
@@ -73,7 +65,7 @@ class TeleopNode(So101Node):
             self.publish(command, stamp)
 
     def on_follower(self, msg: JointState) -> None:
-        positions = self._read(msg)
+        positions = self.intake.positions(msg)
         if positions is not None:
             self.follower_present = positions
             never_engaged = self.mapper.counters["engages"] == 0
@@ -126,7 +118,7 @@ class TeleopNode(So101Node):
         values: dict[str, object] = {
             "state": self.mapper.state.value,
             "command_rate_hz": self.command_rate.rate_hz,
-            "rejected_messages": self.rejected,
+            "rejected_messages": self.intake.rejected,
             **self.mapper.counters,
             **self.latency.summary("leader_to_command"),
         }

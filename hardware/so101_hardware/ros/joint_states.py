@@ -55,3 +55,21 @@ def positions_by_name(msg: JointState, names: Sequence[str]) -> np.ndarray:
     if missing:
         raise MalformedJointState(f"missing joint(s) {missing}; got {given}")
     return positions[[index[n] for n in names]]
+
+
+class JointStateIntake:
+    """A node's reading of incoming joint states as positions in `names` order: a malformed message is
+    counted (`rejected`, for /diagnostics), logged at most once a second, and read as None."""
+
+    def __init__(self, logger, names: Sequence[str]):
+        self._logger = logger
+        self._names = tuple(names)
+        self.rejected = 0
+
+    def positions(self, msg: JointState) -> np.ndarray | None:
+        try:
+            return positions_by_name(msg, self._names)
+        except MalformedJointState as exc:
+            self.rejected += 1
+            self._logger.warning(f"joint state ignored: {exc}", throttle_duration_sec=1.0)
+            return None

