@@ -6,7 +6,8 @@ each BusProcess hosts one BusEmulator in a fresh interpreter (spawn), on SCHED_F
 control nodes where permitted (so101_hardware.realtime; the outcome is reported). A leader's
 process can play a staircase: one joint steps a tick at a time through a triangle wave while a
 second counts its half-waves, so each read of the leader carries a pair of values no other read
-carries, which the follower's goal log shows landing. The goal log is fetched at the end.
+carries: the leader's record of the positions it reported says when each pair was read, the
+follower's goal log when it landed. Both records are fetched at the end.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from so101_hardware.realtime import DEFAULT_PRIORITY, apply_to_process
 HARDWARE_PRIORITY = DEFAULT_PRIORITY + 10
 """Above the control nodes': the emulated servos answer on time whatever the nodes do, as real ones would."""
 GOAL_LOG_LIMIT = 2_000_000
-"""Goals kept: a 200 Hz follower writes about 2,400 a second (6 motors, a write per command and per tick)."""
+"""Goals (and reported positions) kept: a 200 Hz follower writes about 2,400 goals a second (6 motors, a
+write per command and per tick); a 200 Hz leader reports 1,200 positions."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class BusProcess:
         context = multiprocessing.get_context("spawn")
         self._connection, child = context.Pipe()
         picklable = replace(config, initial_positions=dict(config.initial_positions or {}) or None,
-                            goal_log_limit=max(config.goal_log_limit, GOAL_LOG_LIMIT))
+                            goal_log_limit=max(config.goal_log_limit, GOAL_LOG_LIMIT),
+                            position_log_limit=max(config.position_log_limit, GOAL_LOG_LIMIT))
         self.process = context.Process(target=_serve, args=(picklable, priority, child), daemon=True)
         self.process.start()
         child.close()  # only the child holds its end now: its death ends recv() with EOFError
@@ -73,6 +76,15 @@ class BusProcess:
         """(monotonic time, motor id, goal ticks) of every Goal_Position that reached a servo, in order
         (a sync write's records follow each other, in the packet's motor order)."""
         return self._call("goals", None)
+
+    def positions(self) -> list[tuple[float, int, int]]:
+        """(monotonic time, motor id, position ticks) of every Present_Position the servos reported, when
+        its reply went out, in order (a sync read's records follow each other, in reply order)."""
+        return self._call("positions", None)
+
+    def counts(self) -> tuple[int, int]:
+        """How many goals landed and positions were reported so far (cheap: for waiting on start-up)."""
+        return self._call("counts", None)
 
     def close(self) -> None:
         if self.process.is_alive():
@@ -114,6 +126,10 @@ def _serve(config: EmulatorConfig, priority: int, connection) -> None:
                 connection.send(None)
             elif command == "goals":
                 connection.send([(r.t_monotonic, r.motor_id, r.goal_ticks) for r in emulator.goal_log])
+            elif command == "positions":
+                connection.send([(r.t_monotonic, r.motor_id, r.position_ticks) for r in emulator.position_log])
+            elif command == "counts":
+                connection.send((len(emulator.goal_log), len(emulator.position_log)))
             elif command == "close":
                 stop.set()
                 emulator.stop()

@@ -14,9 +14,10 @@ twin graph recording two cameras on a domain of its own; `cpu`, a synthetic load
     its own with the same scheduling.
 The leader's shoulder_pan steps one tick every half period through a triangle wave while
 wrist_roll counts its half-waves, so every read carries a (pan, roll) pair no other read carries;
-each sample runs from the first read carrying a pair (stamped when the bus reply arrived) to that
-pair landing on the follower's servos. Rate: distinct reads landing per second (the follower bus's
-record); lost: reads the probe saw that never landed (a newer command overtook them); errors: the
+each sample runs from the first read carrying a pair (when the leader's servos sent it, from the
+emulator's record of the positions they reported) to that pair landing on the follower's servos
+(its goal log): the hardware's side alone, nothing subscribes beside the nodes. Rate: distinct
+reads landing per second; lost: reads that never landed (a newer command overtook them); errors: the
 direct loop's cycles whose read or write failed. Goals (issue 18): under load ≥ 199 Hz, p99 ≤ 2 bus cycles
 + 2 ms, max ≤ 20 ms, ROS p99 within 3 ms of the direct loop's. Prints a table, then one JSON line.
 """
@@ -29,7 +30,6 @@ import multiprocessing
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -42,11 +42,9 @@ from _bus_process import BusProcess, Staircase  # noqa: E402
 from _emulator_process import LOCAL_DISCOVERY  # noqa: E402
 from _neighbours import LOADS, neighbours  # noqa: E402
 
-from so101_bringup.share import config_path
-from so101_calibration import ArmRole, UnitConverter, read_calibration_file
+from so101_calibration import ArmRole
 from so101_hardware.realtime import DEFAULT_PRIORITY
 
-LEADER_CAL = config_path("calibration", "emulated_leader.json")
 REST = {1: 2048, 2: 2048, 3: 2048, 4: 2048, 5: 2048, 6: 2700}
 PAN, ROLL = 1, 5
 PAN_LOW, PAN_HIGH = 1700, 2300
@@ -56,11 +54,6 @@ START_TIMEOUT_S = 30.0
 GOAL_RATE_HZ = 199.0
 GOAL_MAX_MS = 20.0
 GOAL_ROS_MINUS_DIRECT_MS = 3.0
-
-
-def wall_minus_monotonic() -> float:
-    """time.time() - time.monotonic() now: converts the nodes' wall-clock stamps to monotonic time."""
-    return time.time() - time.monotonic()
 
 
 @dataclass
@@ -105,6 +98,21 @@ def landed_rate(landings: dict[tuple[int, int], list[float]], start: float, end:
     the follower mirrors the leader at, from the bus's own record (a probe subscribing at normal priority
     falls behind under load and would undercount)."""
     return sum(start <= times[0] <= end for times in landings.values()) / (end - start)
+
+
+def reads_of(leader: BusProcess, start: float, end: float) -> list[tuple[int, int, float]]:
+    """(pan, roll, when) of each read of the leader between start and end (monotonic), from the positions its
+    servos reported: a sync read's records follow each other, so a pan record and the roll record after it
+    are one read, complete when roll's reply went out."""
+    reads, pan = [], None
+    for t, motor, ticks in leader.positions():
+        if motor == PAN:
+            pan = ticks
+        elif motor == ROLL and pan is not None:
+            if start <= t <= end:
+                reads.append((pan, ticks, t))
+            pan = None
+    return reads
 
 
 def landings_of(follower: BusProcess) -> dict[tuple[int, int], list[float]]:
@@ -157,10 +165,10 @@ def direct_loop(seconds: float, rate_hz: float, priority: int, label: str) -> Re
             send.close()  # only the child holds its end now: its death ends recv() with EOFError
             ready = receive.recv()  # connected, torque on: the staircase may start
             leader.play(staircase(rate_hz))
-            reads, cycles, bus_errors, start, end = receive.recv()
+            cycles, bus_errors, start, end = receive.recv()
             loop.join()
             leader.hold()
-            landings = landings_of(follower)
+            reads, landings = reads_of(leader, start, end), landings_of(follower)
             samples, unmatched = latencies(reads, landings)
         finally:
             follower.close()
@@ -181,7 +189,7 @@ def _direct_child(leader_port: str, follower_port: str, seconds: float, rate_hz:
     follower.connect()
     follower.enable_torque()
     send.send(apply_to_process(priority).message)  # as a control node's process gets
-    reads, cycles, bus_errors = [], [], 0
+    cycles, bus_errors = [], 0
     try:
         period, start = 1.0 / rate_hz, time.monotonic()
         next_tick = start + WARMUP_S
@@ -196,28 +204,21 @@ def _direct_child(leader_port: str, follower_port: str, seconds: float, rate_hz:
                 bus_errors += 1
             else:
                 cycles.append(time.monotonic() - t0)
-                reads.append((int(state.positions[PAN - 1]), int(state.positions[ROLL - 1]), state.read_monotonic))
             next_tick += period
             time.sleep(max(0.0, next_tick - time.monotonic()))  # pacing, not synchronisation
         measured_to = time.monotonic()
     finally:
         follower.disconnect()
         leader.disconnect()
-    send.send((reads, cycles, bus_errors, measured_from, measured_to))
+    send.send((cycles, bus_errors, measured_from, measured_to))
 
 
 def ros_pipeline(seconds: float, rate_hz: float, domain_id: int, priority: int, label: str) -> Result:
     """The teleop graph's leader, teleop and follower nodes, each its own process, run by the graph runner
-    as `ros2 launch` runs them; the emulated buses are processes of their own (the ground truth)."""
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.node import Node
-
+    as `ros2 launch` runs them; the emulated buses are processes of their own, and their records are the
+    measurement (nothing subscribes beside the nodes)."""
     from so101_bringup.runner import GraphRunner
-    from so101_calibration.interface_contract import FOLLOWER_JOINT_STATES, LEADER_JOINT_STATES, RECORDED_SAMPLES_QOS
-    from so101_hardware.ros.endpoints import subscription
-    from so101_hardware.ros.stamps import seconds_from_stamp
 
-    leader_units = UnitConverter(read_calibration_file(LEADER_CAL), use_degrees=True)
     with tempfile.TemporaryDirectory(prefix="so101-bench-") as tmp:
         graph = teleop_graph_for(rate_hz, tmp, priority)
         leader, follower = bus_processes(graph)
@@ -225,50 +226,21 @@ def ros_pipeline(seconds: float, rate_hz: float, domain_id: int, priority: int, 
             runner = GraphRunner(replace(graph, emulators=()), domain_id=domain_id,
                                  processes=[node.name for node in graph.nodes], process_environment=LOCAL_DISCOVERY)
             with runner as running:
-                probe = Node("latency_probe", context=running.context)
-                leader_msgs: list[tuple[float, tuple[float, ...]]] = []  # (stamp wall, positions rad)
-                follower_count = [0]
-                # deep queues: this process is not the one measured, and may lag under load without losing samples
-                subscription(probe, LEADER_JOINT_STATES,
-                             lambda m: leader_msgs.append((seconds_from_stamp(m.header.stamp), tuple(m.position))),
-                             qos=RECORDED_SAMPLES_QOS)
-                subscription(probe, FOLLOWER_JOINT_STATES,
-                             lambda m: follower_count.__setitem__(0, follower_count[0] + 1), qos=RECORDED_SAMPLES_QOS)
-                executor = SingleThreadedExecutor(context=running.context)
-                executor.add_node(probe)
-                spinner = threading.Thread(target=executor.spin, daemon=True)
-                try:
-                    spinner.start()
-                    deadline = time.monotonic() + START_TIMEOUT_S
-                    while follower_count[0] < 50 or len(leader_msgs) < 50:  # nodes are other processes: poll
-                        if time.monotonic() > deadline or running.exited_processes():
-                            raise RuntimeError(f"the teleop nodes did not come up: {running.exited_processes()}")
-                        time.sleep(0.05)
-                    leader.play(staircase(rate_hz))
-                    time.sleep(WARMUP_S)  # teleop's engage ramp ends; the staircase is under way
-                    start = time.monotonic()
-                    time.sleep(seconds)  # the measurement window
-                    end = time.monotonic()
-                    deadline = end + START_TIMEOUT_S
-                    while not leader_msgs or leader_msgs[-1][0] - wall_minus_monotonic() < end:  # the probe catches up
-                        if time.monotonic() > deadline:
-                            raise RuntimeError("the probe received no leader state stamped after the window")
-                        time.sleep(0.05)
-                    leader.hold()
-                finally:
-                    executor.shutdown()
-                    spinner.join(START_TIMEOUT_S)
-                    probe.destroy_node()
-            landings = landings_of(follower)
+                deadline = time.monotonic() + START_TIMEOUT_S
+                while leader.counts()[1] < 300 or follower.counts()[0] < 300:  # nodes are other processes: poll
+                    if time.monotonic() > deadline or running.exited_processes():
+                        raise RuntimeError(f"the teleop nodes did not come up: {running.exited_processes()}")
+                    time.sleep(0.05)
+                leader.play(staircase(rate_hz))
+                time.sleep(WARMUP_S)  # teleop's engage ramp ends; the staircase is under way
+                start = time.monotonic()
+                time.sleep(seconds)  # the measurement window
+                end = time.monotonic()
+                leader.hold()
+            reads, landings = reads_of(leader, start, end), landings_of(follower)
         finally:
             follower.close()
             leader.close()
-    wall_to_mono = wall_minus_monotonic()
-    reads = []
-    for stamp, radians in leader_msgs:
-        if start <= stamp - wall_to_mono <= end:
-            ticks = leader_units.radians_to_ticks(np.array(radians))
-            reads.append((int(ticks[PAN - 1]), int(ticks[ROLL - 1]), stamp - wall_to_mono))
     samples, unmatched = latencies(reads, landings)
     return Result(f"through ROS, 3 node processes ({label})", samples, landed_rate(landings, start, end), unmatched,
                   f"realtime_priority {priority}", leader.scheduling)

@@ -10,7 +10,7 @@ from so101_hardware.emulator.bus_emulator import BusEmulator
 from so101_hardware.emulator.config import EmulatorConfig, FaultConfig, Role
 from so101_hardware.emulator.physics import MotorModel
 from so101_hardware.emulator.pty_port import LinkError
-from so101_hardware.emulator.records import EmulatorStats, GoalRecord
+from so101_hardware.emulator.records import EmulatorStats, GoalRecord, PositionRecord
 from so101_hardware.emulator.servo import EmulatedServo
 from so101_hardware.emulator.trajectory import Waypoint
 
@@ -21,6 +21,7 @@ __all__ = [
     "EmulatorStats",
     "FaultConfig",
     "GoalRecord",
+    "PositionRecord",
     "LinkError",
     "MotorModel",
     "Role",

@@ -24,24 +24,33 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
 from so101_calibration import ArmCalibration, read_calibration_file
-from so101_hardware.control_table import STS3215_RESOLUTION
+from so101_hardware.control_table import STS3215_RESOLUTION, register
 from so101_hardware.emulator.config import EmulatorConfig, FaultConfig
 from so101_hardware.emulator.dispatch import Dispatcher, Reply
 from so101_hardware.emulator.faults import FaultInjector, corrupt_checksum
 from so101_hardware.emulator.joint import FollowerJoint, Joint, LeaderJoint
 from so101_hardware.emulator.pty_port import PtyPort
 from so101_hardware.emulator.reader import Incoming, PacketReader
-from so101_hardware.emulator.records import EmulatorStats, GoalRecord
+from so101_hardware.emulator.records import EmulatorStats, GoalRecord, PositionRecord
 from so101_hardware.emulator.servo import EmulatedServo
 from so101_hardware.emulator.timing import byte_time_s, client_baudrate, reply_deadlines
 from so101_hardware.emulator.trajectory import LeaderTrajectory, Waypoint, WaypointTrajectory
-from so101_hardware.sts_protocol import Instruction
+from so101_hardware.sts_protocol import Instruction, Packet
 
 _log = logging.getLogger(__name__)
 
 _IDLE_TICK_S = 0.05  # poll() timeout: how often a quiet bus re-checks stop and wakes waiters
 _LIVENESS_CHECK_S = 0.5  # how often a caller waiting on the serving thread checks it is alive
 _REST_JITTER_TICKS = 40
+
+
+_PRESENT_POSITION = register("Present_Position")
+
+
+def _reads_position(request: Packet) -> bool:
+    """A READ or SYNC_READ whose data starts at Present_Position (a status packet's data follows 5 header bytes)."""
+    return (request.code in (Instruction.READ, Instruction.SYNC_READ) and bool(request.params)
+            and request.params[0] == _PRESENT_POSITION.address)
 
 
 def _sleep_until(deadline: float) -> None:
@@ -65,6 +74,7 @@ class BusEmulator:
         self._changed = threading.Condition()
         self._stats = EmulatorStats()
         self._goal_log: deque[GoalRecord] = deque(maxlen=self.config.goal_log_limit)
+        self._position_log: deque[PositionRecord] = deque(maxlen=self.config.position_log_limit)
         self._leader_joints: dict[int, LeaderJoint] = {}
         now = time.monotonic()
         self._servos = {motor_id: self._make_servo(motor_id, now) for motor_id in self.config.ids}
@@ -187,6 +197,12 @@ class BusEmulator:
     def goal_log(self) -> list[GoalRecord]:
         with self._lock:
             return list(self._goal_log)
+
+    @property
+    def position_log(self) -> list[PositionRecord]:
+        """Present_Position values sent, when they went out (EmulatorConfig.position_log_limit; else empty)."""
+        with self._lock:
+            return list(self._position_log)
 
     def client_attached(self) -> bool:
         """Whether a client has the port open with an exclusive lock (FeetechBus, pyserial exclusive=True)."""
@@ -407,7 +423,8 @@ class BusEmulator:
                     replies = reordered
                     self._stats.reordered += 1
             schedule = self._schedule(replies, item.wire_bytes, max(arrived, self._line_free_at))
-        for deadline, packet in schedule:
+        log_positions = self.config.position_log_limit and _reads_position(item.packet)
+        for (deadline, packet), reply in zip(schedule, replies, strict=True):
             _sleep_until(deadline)
             if packet is None:
                 continue
@@ -415,6 +432,9 @@ class BusEmulator:
             with self._lock:
                 if sent:
                     self._stats.replies_out += 1
+                    if log_positions and packet == reply.packet:  # not a deliberately corrupted one
+                        self._position_log.append(PositionRecord(time.monotonic(), reply.servo.motor_id,
+                                                                 _PRESENT_POSITION.decode(packet[5:7])))
                 else:
                     self._stats.overflow += 1
         with self._lock:

@@ -88,6 +88,7 @@ class EmulatorConfig:
     motor:             the physical model's constants (speed, acceleration, heat, supply).
     goal_log_limit:    how many GoalRecords are kept (oldest dropped) so a long-running bus has
                        bounded memory; 100 000 is several minutes of a 100 Hz, 6-motor loop.
+    position_log_limit: how many PositionRecords are kept (oldest dropped); 0, the default, keeps none.
     """
 
     ids: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
@@ -101,6 +102,7 @@ class EmulatorConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     motor: MotorModel = field(default_factory=MotorModel)
     goal_log_limit: int = 100_000
+    position_log_limit: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ids", tuple(self.ids))
@@ -116,6 +118,8 @@ class EmulatorConfig:
             raise ValueError(f"baudrate {self.baudrate} is not an STS3215 rate ({rates})")
         if self.goal_log_limit < 1:
             raise ValueError(f"goal_log_limit must be >= 1, got {self.goal_log_limit}")
+        if self.position_log_limit < 0:
+            raise ValueError(f"position_log_limit must be >= 0, got {self.position_log_limit}")
         if self.role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, got {self.role!r}")
         for what, motors in (("error bits", self.faults.error_bits), ("a stall", self.faults.stalls)):

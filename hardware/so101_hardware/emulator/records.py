@@ -22,6 +22,17 @@ class GoalRecord:
     torque_enabled: bool
 
 
+@dataclass(frozen=True)
+class PositionRecord:
+    """One Present_Position a servo reported (in reply to a READ or SYNC_READ that starts at it),
+    stamped when its reply was written to the port: with the GoalRecords, a leader read → follower
+    goal latency measured by the hardware's side alone (teleop_latency benchmark)."""
+
+    t_monotonic: float
+    motor_id: int
+    position_ticks: int
+
+
 @dataclass
 class EmulatorStats:
     """Counters since start. `BusEmulator.stats` hands out copies.
