@@ -428,12 +428,13 @@ class BusEmulator:
             _sleep_until(deadline)
             if packet is None:
                 continue
+            written_at = time.monotonic()  # before the write: the client cannot have the reply any earlier
             sent = self._port.write(packet)
             with self._lock:
                 if sent:
                     self._stats.replies_out += 1
                     if log_positions and packet == reply.packet:  # not a deliberately corrupted one
-                        self._position_log.append(PositionRecord(time.monotonic(), reply.servo.motor_id,
+                        self._position_log.append(PositionRecord(written_at, reply.servo.motor_id,
                                                                  _PRESENT_POSITION.decode(packet[5:7])))
                 else:
                     self._stats.overflow += 1

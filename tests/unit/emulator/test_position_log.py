@@ -17,6 +17,7 @@ def test_each_reported_position_is_logged_when_its_reply_went_out(make_emulator)
         after = time.monotonic()
         bus.sync_read("Present_Load", list(START))  # starts elsewhere: not a position read
         bus.read(3, "Present_Position")
+    assert emulator.wait_until(lambda: len(emulator.position_log) == 7, 5), "logged after the reply is written"
     log = emulator.position_log
     assert [(r.motor_id, r.position_ticks) for r in log] == [
         *((motor, span[motor]["Present_Position"]) for motor in START), (3, 2000)]
