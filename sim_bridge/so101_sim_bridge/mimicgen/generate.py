@@ -33,7 +33,7 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from so101_calibration import CalibrationError, read_calibration_file
 from so101_sim_bridge.datasets import DatasetError, hdf5_to_lerobot
@@ -170,8 +170,9 @@ def _run(executor, run_plan: GenerationPlan, output: GeneratedDemos, tally: Tall
     to_write: deque[int] = deque()
     indices = (index for index in count() if index not in done)
     stopped = _stop_reason(run_plan, tally)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  disable=not show_progress) as progress:
+    # "{completed}/{total}" as text: rich's MofNCompleteColumn is newer than Humble's rich 11.
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), disable=not show_progress) as progress:
         bar = progress.add_task("", total=run_plan.num_demos, completed=_progress(run_plan, tally))
         while True:
             while stopped is None and len(pending) < executor.workers:
