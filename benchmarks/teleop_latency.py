@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -95,36 +96,35 @@ def latencies(reads: list[tuple[int, int, float]], landings: dict[tuple[int, int
 
 def landed_rate(landings: dict[tuple[int, int], list[float]], start: float, end: float) -> float:
     """Distinct leader reads landing on the follower per second between start and end (monotonic): the rate
-    the follower mirrors the leader at, from the bus's own record (a probe subscribing at normal priority
-    falls behind under load and would undercount)."""
+    the follower mirrors the leader at, from the bus's own record (a subscriber at normal priority falls
+    behind under load and would undercount)."""
     return sum(start <= times[0] <= end for times in landings.values()) / (end - start)
+
+
+def pan_roll_pairs(records: list[tuple[float, int, int]]) -> Iterator[tuple[int, int, float, float]]:
+    """(pan, roll, pan's time, roll's time) of each packet in a bus record of (time, motor id, ticks): a sync
+    read's replies and a sync write's goals follow each other in motor order, so a pan record and the roll
+    record after it belong to one packet."""
+    pan: tuple[float, int] | None = None
+    for t, motor, ticks in records:
+        if motor == PAN:
+            pan = (t, ticks)
+        elif motor == ROLL and pan is not None:
+            yield pan[1], ticks, pan[0], t
+            pan = None
 
 
 def reads_of(leader: BusProcess, start: float, end: float) -> list[tuple[int, int, float]]:
     """(pan, roll, when) of each read of the leader between start and end (monotonic), from the positions its
-    servos reported: a sync read's records follow each other, so a pan record and the roll record after it
-    are one read, complete when roll's reply went out."""
-    reads, pan = [], None
-    for t, motor, ticks in leader.positions():
-        if motor == PAN:
-            pan = ticks
-        elif motor == ROLL and pan is not None:
-            if start <= t <= end:
-                reads.append((pan, ticks, t))
-            pan = None
-    return reads
+    servos reported; a read is complete when roll's reply went out."""
+    return [(pan, roll, t) for pan, roll, _, t in pan_roll_pairs(leader.positions()) if start <= t <= end]
 
 
 def landings_of(follower: BusProcess) -> dict[tuple[int, int], list[float]]:
     """(pan, roll) → when a sync write landed that pair: when its pan landed (roll's record follows in the packet)."""
     landed: dict[tuple[int, int], list[float]] = defaultdict(list)
-    pan: tuple[float, int] | None = None
-    for t, motor, ticks in follower.goals():
-        if motor == PAN:
-            pan = (t, ticks)
-        elif motor == ROLL and pan is not None:
-            landed[(pan[1], ticks)].append(pan[0])
-            pan = None
+    for pan, roll, t, _ in pan_roll_pairs(follower.goals()):
+        landed[(pan, roll)].append(t)
     return landed
 
 

@@ -94,14 +94,6 @@ def refusal(priority: int) -> str:
     )
 
 
-def current_policy() -> str:
-    """This thread's scheduling, e.g. 'SCHED_FIFO 50' or 'SCHED_OTHER' (for status lines and tests)."""
-    policy = os.sched_getscheduler(0)
-    if policy == os.SCHED_FIFO:
-        return f"SCHED_FIFO {os.sched_getparam(0).sched_priority}"
-    return {os.SCHED_OTHER: "SCHED_OTHER", os.SCHED_RR: "SCHED_RR"}.get(policy, f"policy {policy}")
-
-
 def _thread_ids() -> list[int]:
     """This process's threads, the calling one first."""
     current = threading.get_native_id()

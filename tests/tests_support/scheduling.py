@@ -24,3 +24,11 @@ def thread_policies(pid: int) -> dict[int, tuple[int, int]]:
         except ProcessLookupError:  # the thread ended meanwhile
             continue
     return policies
+
+
+def current_policy() -> str:
+    """This thread's scheduling, e.g. 'SCHED_FIFO 50' or 'SCHED_OTHER'."""
+    policy = os.sched_getscheduler(0)
+    if policy == os.SCHED_FIFO:
+        return f"SCHED_FIFO {os.sched_getparam(0).sched_priority}"
+    return {os.SCHED_OTHER: "SCHED_OTHER", os.SCHED_RR: "SCHED_RR"}.get(policy, f"policy {policy}")

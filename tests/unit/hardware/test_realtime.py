@@ -13,8 +13,8 @@ import threading
 
 import pytest
 
-from so101_hardware.realtime import RealtimeParameters, apply_to_process, current_policy
-from tests_support.scheduling import fifo_permitted
+from so101_hardware.realtime import RealtimeParameters, apply_to_process
+from tests_support.scheduling import current_policy, fifo_permitted
 
 pytestmark = pytest.mark.timeout(60)
 NOBODY = 65534
